@@ -12,13 +12,12 @@ from tollgate import __version__
 from tollgate.core.errors import NotFoundError
 from tollgate.engine.models import (
     CancelArgs,
-    DurationArgs,
     ReloadArgs,
     ReloadFromJSONArgs,
     SectionArgs,
     SetConfigArgs,
 )
-from tollgate.rpc.router import Api, CallContext, rpc_method
+from tollgate.core.api import Api, CallContext, DurationArgs, rpc_method
 
 __all__ = ["ConfigSv1", "CoreSv1", "EngineControl", "GoRPC", "size_fmt"]
 

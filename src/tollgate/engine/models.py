@@ -8,20 +8,11 @@ import msgspec
 
 __all__ = [
     "CancelArgs",
-    "DurationArgs",
     "ReloadArgs",
     "ReloadFromJSONArgs",
     "SectionArgs",
     "SetConfigArgs",
 ]
-
-
-class DurationArgs(msgspec.Struct, kw_only=True):
-    """CoreSv1.Sleep: how long to sleep, int nanoseconds."""
-
-    DurationTime: int = 0
-    APIKey: str | None = None
-    RouteID: str | None = None
 
 
 class CancelArgs(msgspec.Struct, kw_only=True):

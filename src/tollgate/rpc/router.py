@@ -1,8 +1,7 @@
 """The method table: literal wire names declared by each subsystem's ``api.py``.
 
-An API object is any class with a ``namespace`` (``"CoreSv1"``) whose methods are marked
-with :func:`rpc_method`. Each handler takes ``(args, ctx)`` and returns the reply; it may be
-a plain ``def`` (answered inline, the fast path) or an ``async def``.
+``Api``, ``rpc_method`` and ``CallContext`` live in :mod:`tollgate.core.api` (subsystems
+import them from there) and are re-exported here for the RPC layer's users.
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
 import msgspec
 
+from tollgate.core.api import Api, CallContext, rpc_method
 from tollgate.core.wire import decode_any, go_number
 
 __all__ = [
@@ -33,42 +33,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
 class ArgsError(Exception):
     """The params could not be decoded; ``str()`` is Go's text for it."""
 
 
 class MethodNotFoundError(Exception):
     """Go's ``net/rpc`` texts for a method that is ill-formed or not served."""
-
-
-@dataclass(slots=True)
-class CallContext:
-    """Who is calling: the transport, and for BiJSON the connection to call back on."""
-
-    transport: str = "*internal"
-    conn: Any = None  # a BiRPC connection for BiJSON callers, else None
-    remote: str = ""
-
-
-def rpc_method(name: str, *, aliases: Iterable[str] = ()) -> Callable[[F], F]:
-    """Mark a handler served as ``<namespace>.<name>`` (and under each alias name)."""
-
-    def mark(func: F) -> F:
-        func._rpc_names = (name, *aliases)  # type: ignore[attr-defined]
-        return func
-
-    return mark
-
-
-class Api:
-    """Base of every ``XSv1`` class; subclasses set ``namespace`` to the literal wire name."""
-
-    namespace: ClassVar[str] = ""
-    # extra namespaces this API is also served under (e.g. the CdrsV2 spelling of CDRsV2)
-    namespace_aliases: ClassVar[tuple[str, ...]] = ()
 
 
 # --- argument decoding -------------------------------------------------------------------

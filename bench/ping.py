@@ -1,0 +1,224 @@
+"""Load generator: N TCP connections of pipelined JSON-RPC calls against an engine.
+
+    python bench/ping.py --spawn                # start a throw-away engine and measure it
+    python bench/ping.py --address 127.0.0.1:2012 --conns 8 --pipeline 64 --duration 10
+
+Prints requests/s and p50/p99 latency (time from write to reply, per request). With
+``--spawn`` it starts ``tollgate engine`` on free ports with a temporary data folder, so
+the figure is the engine's alone (the generator runs in this process, on the other core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+try:
+    import uvloop
+except ImportError:  # pragma: no cover
+    uvloop = None
+
+
+class _Conn(asyncio.Protocol):
+    """One pipelined connection: keeps ``window`` requests in flight until told to stop."""
+
+    def __init__(self, payload: bytes, window: int, stats: Stats) -> None:
+        self.head, self.tail = payload.split(b"@ID@")
+        self.window = window
+        self.stats = stats
+        self.sent: dict[int, int] = {}
+        self.next_id = 0
+        self.buf = b""
+        self.transport: asyncio.Transport | None = None
+        self.done = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self._send(self.window)
+
+    def _send(self, count: int) -> None:
+        if self.stats.stopping or self.transport is None:
+            return
+        now = time.perf_counter_ns()
+        parts = []
+        for _ in range(count):
+            self.next_id += 1
+            self.sent[self.next_id] = now
+            parts.append(self.head + str(self.next_id).encode() + self.tail)
+        self.transport.write(b"".join(parts))
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf + data
+        lines = buf.split(b"\n")
+        self.buf = lines.pop()
+        now = time.perf_counter_ns()
+        stats = self.stats
+        for line in lines:
+            # {"id":123,"result":"Pong","error":null}
+            comma = line.index(b",", 6)
+            started = self.sent.pop(int(line[6:comma]))
+            if stats.measuring:
+                stats.latencies.append(now - started)
+                stats.count += 1
+                if not line.endswith(b'"error":null}'):
+                    stats.errors += 1
+        if stats.stopping and not self.sent and not self.done.done():
+            self.done.set_result(None)
+        self._send(len(lines))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.count = 0
+        self.errors = 0
+        self.latencies: list[int] = []
+        self.measuring = False
+        self.stopping = False
+
+
+def _percentile(values: list[int], pct: float) -> float:
+    if not values:
+        return float("nan")
+    values.sort()
+    return values[min(len(values) - 1, int(len(values) * pct))] / 1e6
+
+
+async def run_load(
+    address: str, *, method: str, params: str, conns: int, pipeline: int, duration: float,
+    warmup: float = 1.0,
+) -> dict[str, float]:
+    """Drive the load and return the figures (requests/s, p50/p99 ms, errors)."""
+    host, port = address.rsplit(":", 1)
+    payload = (
+        '{"method":' + json.dumps(method) + ',"params":[' + params + '],"id":@ID@}\n'
+    ).encode()
+    stats = Stats()
+    loop = asyncio.get_running_loop()
+    protocols = []
+    for _ in range(conns):
+        _, proto = await loop.create_connection(
+            lambda: _Conn(payload, pipeline, stats), host, int(port)
+        )
+        protocols.append(proto)
+    await asyncio.sleep(warmup)
+    stats.measuring = True
+    started = time.perf_counter()
+    await asyncio.sleep(duration)
+    stats.measuring = False
+    elapsed = time.perf_counter() - started
+    stats.stopping = True
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(p.done for p in protocols)), 5)
+    for proto in protocols:
+        if proto.transport is not None:
+            proto.transport.close()
+    return {
+        "requests": stats.count,
+        "errors": stats.errors,
+        "rps": stats.count / elapsed,
+        "p50_ms": _percentile(stats.latencies, 0.50),
+        "p99_ms": _percentile(stats.latencies, 0.99),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def spawn_engine(extra_config: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+    """Start ``tollgate engine`` on free ports with a temporary data folder."""
+    with tempfile.TemporaryDirectory(prefix="tollgate-bench-") as tmp:
+        port = _free_port()
+        config = {
+            "general": {"log_level": 3},
+            "listen": {
+                "rpc_json": f"127.0.0.1:{port}",
+                "rpc_gob": "",
+                "http": f"127.0.0.1:{_free_port()}",
+                "rpc_json_tls": "",
+                "rpc_gob_tls": "",
+                "http_tls": "",
+            },
+        }
+        for section, values in (extra_config or {}).items():
+            config.setdefault(section, {}).update(values)  # type: ignore[attr-defined]
+        cfg_path = Path(tmp) / "tollgate.json"
+        cfg_path.write_text(json.dumps(config))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tollgate", "engine", "--config_path", str(cfg_path),
+             "--data_dir", str(Path(tmp) / "data"), "--logger", "*stdout"],
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                with contextlib.suppress(OSError), socket.create_connection(
+                    ("127.0.0.1", port), timeout=0.2
+                ):
+                    break
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("engine did not start")
+                time.sleep(0.05)
+            yield f"127.0.0.1:{port}", proc.pid
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+
+
+def _report(name: str, figures: dict[str, float]) -> str:
+    return (
+        f"{name:<24} {figures['rps']:>10,.0f} req/s   p50 {figures['p50_ms']:7.3f} ms   "
+        f"p99 {figures['p99_ms']:7.3f} ms   errors {int(figures['errors'])}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--address", default="127.0.0.1:2012")
+    parser.add_argument("--spawn", action="store_true", help="start a throw-away engine")
+    parser.add_argument("--method", default="CoreSv1.Ping")
+    parser.add_argument("--params", default="{}", help="JSON of params[0]")
+    parser.add_argument("--conns", type=int, default=8)
+    parser.add_argument("--pipeline", type=int, default=64, help="requests in flight per conn")
+    parser.add_argument("--duration", type=float, default=10.0)
+    args = parser.parse_args()
+
+    async def go(address: str) -> dict[str, float]:
+        return await run_load(
+            address, method=args.method, params=args.params, conns=args.conns,
+            pipeline=args.pipeline, duration=args.duration,
+        )
+
+    runner = asyncio.Runner(loop_factory=uvloop.new_event_loop if uvloop else None)
+    with runner:
+        if args.spawn:
+            with spawn_engine() as (address, _pid):
+                figures = runner.run(go(address))
+        else:
+            figures = runner.run(go(args.address))
+    print(f"cpus={os.cpu_count()} conns={args.conns} pipeline={args.pipeline} "
+          f"duration={args.duration}s")
+    print(_report(args.method, figures))
+    return 0 if figures["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
