@@ -15,13 +15,11 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 try:
     import uvloop
@@ -43,8 +41,8 @@ class _Conn(asyncio.Protocol):
         self.done = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses: cast, don't check
+        self.transport = cast(asyncio.Transport, transport)
         self._send(self.window)
 
     def _send(self, count: int) -> None:
@@ -99,7 +97,13 @@ def _percentile(values: list[int], pct: float) -> float:
 
 
 async def run_load(
-    address: str, *, method: str, params: str, conns: int, pipeline: int, duration: float,
+    address: str,
+    *,
+    method: str,
+    params: str,
+    conns: int,
+    pipeline: int,
+    duration: float,
     warmup: float = 1.0,
 ) -> dict[str, float]:
     """Drive the load and return the figures (requests/s, p50/p99 ms, errors)."""
@@ -136,51 +140,19 @@ async def run_load(
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
-def spawn_engine(extra_config: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+def spawn_engine(extra_config: dict[str, object] | None = None) -> Iterator[tuple[str, int]]:
     """Start ``tollgate engine`` on free ports with a temporary data folder."""
+    from tollgate.testing.engine import EngineProcess
+
     with tempfile.TemporaryDirectory(prefix="tollgate-bench-") as tmp:
-        port = _free_port()
-        config = {
-            "general": {"log_level": 3},
-            "listen": {
-                "rpc_json": f"127.0.0.1:{port}",
-                "rpc_gob": "",
-                "http": f"127.0.0.1:{_free_port()}",
-                "rpc_json_tls": "",
-                "rpc_gob_tls": "",
-                "http_tls": "",
-            },
-        }
-        for section, values in (extra_config or {}).items():
-            config.setdefault(section, {}).update(values)  # type: ignore[attr-defined]
-        cfg_path = Path(tmp) / "tollgate.json"
-        cfg_path.write_text(json.dumps(config))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tollgate", "engine", "--config_path", str(cfg_path),
-             "--data_dir", str(Path(tmp) / "data"), "--logger", "*stdout"],
-            stdout=subprocess.DEVNULL,
-        )
+        extra = {"general": {"log_level": 3}, **(extra_config or {})}
+        engine = EngineProcess.prepare(Path(tmp), extra).start()
         try:
-            deadline = time.monotonic() + 20
-            while True:
-                with contextlib.suppress(OSError), socket.create_connection(
-                    ("127.0.0.1", port), timeout=0.2
-                ):
-                    break
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("engine did not start")
-                time.sleep(0.05)
-            yield f"127.0.0.1:{port}", proc.pid
+            assert engine.proc is not None
+            yield f"127.0.0.1:{engine.ports['rpc_json']}", engine.proc.pid
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=10)
+            engine.stop()
 
 
 def _report(name: str, figures: dict[str, float]) -> str:
@@ -203,8 +175,12 @@ def main() -> int:
 
     async def go(address: str) -> dict[str, float]:
         return await run_load(
-            address, method=args.method, params=args.params, conns=args.conns,
-            pipeline=args.pipeline, duration=args.duration,
+            address,
+            method=args.method,
+            params=args.params,
+            conns=args.conns,
+            pipeline=args.pipeline,
+            duration=args.duration,
         )
 
     runner = asyncio.Runner(loop_factory=uvloop.new_event_loop if uvloop else None)
@@ -214,8 +190,10 @@ def main() -> int:
                 figures = runner.run(go(address))
         else:
             figures = runner.run(go(args.address))
-    print(f"cpus={os.cpu_count()} conns={args.conns} pipeline={args.pipeline} "
-          f"duration={args.duration}s")
+    print(
+        f"cpus={os.cpu_count()} conns={args.conns} pipeline={args.pipeline} "
+        f"duration={args.duration}s"
+    )
     print(_report(args.method, figures))
     return 0 if figures["errors"] == 0 else 1
 

@@ -34,8 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument(f"--{name}", f"-{name}", **kw)  # type: ignore[arg-type]
 
     flag("config_path", help="config file, or folder of *.json files merged alphabetically")
-    flag("data_dir", help="folder of the embedded stores (default: general.data_dir, "
-         "else $XDG_DATA_HOME/tollgate or ~/.local/share/tollgate)")
+    flag(
+        "data_dir",
+        help="folder of the embedded stores (default: general.data_dir, "
+        "else $XDG_DATA_HOME/tollgate or ~/.local/share/tollgate)",
+    )
     flag("node_id", help="the node ID of the engine (default: general.node_id or random)")
     flag("pid", help="write the process id to this file")
     flag("log_level", type=int, help="log level, 0 (emergency) to 7 (debug)")
@@ -80,9 +83,9 @@ def _run(coro: object) -> int:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        return asyncio.run(coro)  # type: ignore[arg-type, no-any-return]
+        return asyncio.run(coro)  # type: ignore[arg-type]
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(coro)  # type: ignore[arg-type, no-any-return]
+        return runner.run(coro)  # type: ignore[arg-type]
 
 
 async def _serve(cfg: object, args: argparse.Namespace, shutdown_after: float) -> int:
@@ -118,9 +121,11 @@ async def _serve(cfg: object, args: argparse.Namespace, shutdown_after: float) -
     loop.add_signal_handler(signal.SIGHUP, reload)
     if shutdown_after > 0:
         loop.call_later(shutdown_after, stop.set)
-    print(f"Tollgate engine {engine.node_id} running; ports: "
-          + ", ".join(f"{s.name}={s.bound_address}" for s in engine.listeners if s.bound_address),
-          flush=True)
+    print(
+        f"Tollgate engine {engine.node_id} running; ports: "
+        + ", ".join(f"{s.name}={s.bound_address}" for s in engine.listeners if s.bound_address),
+        flush=True,
+    )
     try:
         await stop.wait()
     finally:

@@ -21,8 +21,13 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _overview() -> str:
-    lines = [f"Tollgate v{__version__}: a real-time charging engine, a drop-in for CGRateS v0.10.", ""]
-    lines.append("usage: tollgate <command> [options]   (tollgate <command> --help for its options)")
+    lines = [
+        f"Tollgate v{__version__}: a real-time charging engine, a drop-in for CGRateS v0.10.",
+        "",
+    ]
+    lines.append(
+        "usage: tollgate <command> [options]   (tollgate <command> --help for its options)"
+    )
     lines.append("")
     lines.append("commands:")
     for name, (summary, pending) in _COMMANDS.items():

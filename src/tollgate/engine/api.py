@@ -9,6 +9,7 @@ import resource
 from typing import Any, Protocol
 
 from tollgate import __version__
+from tollgate.core.api import Api, CallContext, DurationArgs, rpc_method
 from tollgate.core.errors import NotFoundError
 from tollgate.engine.models import (
     CancelArgs,
@@ -17,7 +18,6 @@ from tollgate.engine.models import (
     SectionArgs,
     SetConfigArgs,
 )
-from tollgate.core.api import Api, CallContext, DurationArgs, rpc_method
 
 __all__ = ["ConfigSv1", "CoreSv1", "EngineControl", "GoRPC", "size_fmt"]
 

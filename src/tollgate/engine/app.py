@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tollgate.core.api import Api
 from tollgate.core.config import Config, ConfigError, load_config
 from tollgate.core.registry import Registry
 from tollgate.engine.api import ConfigSv1, CoreSv1, GoRPC
@@ -26,13 +27,18 @@ from tollgate.rpc.metrics import RpcMetrics
 from tollgate.rpc.router import Router
 from tollgate.sessions.api import SessionSv1
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "engine_apis"]
 
 logger = logging.getLogger(__name__)
 
 # Sections whose change is applied by restarting the listeners; the rest of the
 # foundation's sections (stores) need a process restart, which a reload says plainly.
 _RESTART_NEEDED = ("data_db", "stor_db")
+
+
+def engine_apis(engine: Any) -> list[Api]:
+    """Every API object the engine serves; the method table is built from these."""
+    return [CoreSv1(engine), ConfigSv1(engine), GoRPC(), SessionSv1(engine)]
 
 
 class Engine:
@@ -58,7 +64,7 @@ class Engine:
         self.metrics.add_gauge(
             "tollgate_active_sessions", "active sessions (SessionS)", lambda: 0.0
         )
-        for api in (CoreSv1(self), ConfigSv1(self), GoRPC(), SessionSv1(self)):
+        for api in engine_apis(self):
             self.router.add_api(api)
         self.datadb = DataDBService(self)
         self.stordb = StorDBService(self)
@@ -130,5 +136,7 @@ class Engine:
                     raise ConfigError(f"listener {service.name}: {exc}") from exc
             for name in _RESTART_NEEDED:
                 if old.as_json(name) != new_cfg.as_json(name):
-                    logger.warning("config section %s changed: restart the engine to apply it", name)
+                    logger.warning(
+                        "config section %s changed: restart the engine to apply it", name
+                    )
             logger.info("configuration reloaded")

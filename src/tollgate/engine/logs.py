@@ -41,9 +41,7 @@ def setup_logging(logger_kind: str, level: int) -> None:
         handler.setFormatter(logging.Formatter("tollgate[%(process)d]: <%(name)s> %(message)s"))
     else:
         handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s <%(name)s> %(message)s")
-        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s <%(name)s> %(message)s"))
         if logger_kind == "*syslog":
             root.addHandler(handler)
             root.warning("no syslog socket at /dev/log: logging to stdout")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -227,7 +228,5 @@ class BiJsonService(_ListenerService):
 
 def default_data_dir() -> Path:
     """Where the embedded stores live when neither ``--data_dir`` nor the config says."""
-    import os
-
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "tollgate"

@@ -17,10 +17,10 @@ from tollgate.core.errors import TollgateError
 from tollgate.core.wire import decode_any, go_number
 
 __all__ = [
+    "NULL",
     "FrameError",
     "FrameSplitter",
     "Message",
-    "NULL",
     "RemoteError",
     "decode_message",
     "encode_error",
@@ -112,9 +112,7 @@ class FrameSplitter:
                 self._scanning = False
                 return messages
             if buf[pos] != 0x7B:  # "{"
-                raise FrameError(
-                    f"expected a JSON object, got {buf[pos : pos + 16]!r}", messages
-                )
+                raise FrameError(f"expected a JSON object, got {buf[pos : pos + 16]!r}", messages)
             if not self._scanning:
                 nl = buf.find(b"\n", pos)
                 if nl != -1:

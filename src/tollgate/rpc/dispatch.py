@@ -143,9 +143,7 @@ class Dispatcher:
             try:
                 start = time.perf_counter_ns()
                 try:
-                    out = encode_result(
-                        rid, encode(method.func(method.args.decode(params), ctx))
-                    )
+                    out = encode_result(rid, encode(method.func(method.args.decode(params), ctx)))
                 except Exception as exc:
                     self.metrics.record(method.name, time.perf_counter_ns() - start, error=True)
                     return encode_error(rid, error_text(exc))

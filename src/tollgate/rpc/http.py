@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from tollgate.core.wire import encode
-from tollgate.rpc.codec import FrameError, FrameSplitter, encode_error
+from tollgate.rpc.codec import NULL, FrameError, FrameSplitter, encode_error
 from tollgate.rpc.dispatch import Dispatcher
 from tollgate.rpc.metrics import CONTENT_TYPE, render
 from tollgate.rpc.openrpc import openrpc_document
@@ -149,15 +149,13 @@ class HttpServer:
         except FrameError as exc:
             return self._bad_request(f"invalid JSON-RPC request: {exc}")
         if not messages:
-            return self._bad_request("invalid JSON-RPC request: empty body")
+            return self._bad_request("invalid JSON-RPC request: incomplete or empty body")
         reply = self.dispatcher.handle(messages[0], self._context(request, "http"))
         if not isinstance(reply, bytes):
             reply = await reply
         return web.Response(body=reply, content_type="application/json")
 
     def _bad_request(self, text: str) -> web.Response:
-        from tollgate.rpc.codec import NULL
-
         return web.Response(
             status=400, body=encode_error(NULL, text), content_type="application/json"
         )
@@ -216,7 +214,9 @@ class HttpServer:
                 task.add_done_callback(tasks.discard)
 
     async def _metrics(self, request: web.Request) -> web.Response:
-        return web.Response(body=render(self.dispatcher.metrics), headers={"Content-Type": CONTENT_TYPE})
+        return web.Response(
+            body=render(self.dispatcher.metrics), headers={"Content-Type": CONTENT_TYPE}
+        )
 
     async def _openrpc(self, request: web.Request) -> web.Response:
         return web.Response(

@@ -33,6 +33,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+
 class ArgsError(Exception):
     """The params could not be decoded; ``str()`` is Go's text for it."""
 
@@ -52,7 +53,9 @@ _GO_KINDS = {
     "object": "object",
     "null": "null",
 }
-_VALIDATION = re.compile(r"Expected `(?P<exp>[^`]+)`, got `(?P<got>[^`]+)`(?: - at `(?P<at>[^`]+)`)?")
+_VALIDATION = re.compile(
+    r"Expected `(?P<exp>[^`]+)`, got `(?P<got>[^`]+)`(?: - at `(?P<at>[^`]+)`)?"
+)
 _KEYS = re.compile(rb'"((?:[^"\\]|\\.)*)"\s*:')
 
 
@@ -165,7 +168,9 @@ class ArgDecoder:
             raise ArgsError(f"json: {exc}") from exc
         if not isinstance(outer, list):
             kind = _GO_KINDS.get(_json_kind(outer), "value")
-            raise ArgsError(f"json: cannot unmarshal {kind} into Go value of type [1]interface {{}}")
+            raise ArgsError(
+                f"json: cannot unmarshal {kind} into Go value of type [1]interface {{}}"
+            )
         if not outer:
             return self._zero_copy()
         value = outer[0]

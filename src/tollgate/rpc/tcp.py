@@ -12,7 +12,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, cast
 
 from tollgate.rpc.codec import FrameError, FrameSplitter, Message
 from tollgate.rpc.dispatch import Dispatcher
@@ -27,7 +27,7 @@ def split_address(address: str) -> tuple[str, int]:
     """``"127.0.0.1:2012"`` → (host, port); ``":2012"`` binds every interface, as Go does."""
     host, _, port = address.rpartition(":")
     host = host.strip("[]")
-    return host or "0.0.0.0", int(port)  # noqa: S104 - explicit ":port" in config means all
+    return host or "0.0.0.0", int(port)
 
 
 class JsonRpcProtocol(asyncio.Protocol):
@@ -48,8 +48,8 @@ class JsonRpcProtocol(asyncio.Protocol):
     # -- asyncio.Protocol -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses: cast, don't check
+        self.transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self.ctx.remote = f"{peer[0]}:{peer[1]}" if peer else ""
         self.ctx.conn = self
@@ -205,9 +205,7 @@ class TcpJsonServer:
         conns = list(self.connections)
         if conns:
             try:
-                await asyncio.wait_for(
-                    asyncio.gather(*(c.drain() for c in conns)), timeout=grace
-                )
+                await asyncio.wait_for(asyncio.gather(*(c.drain() for c in conns)), timeout=grace)
             except TimeoutError:
                 logger.warning("%s: in-flight requests still running at stop", self.name)
         for conn in conns:

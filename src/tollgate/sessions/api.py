@@ -40,7 +40,7 @@ class SessionSv1(Api):
     def register_internal_bijson_conn(self, args: Any, ctx: CallContext) -> str:
         """Re-registers the calling BiJSON connection under the engine's node id."""
         conn = ctx.conn
-        server = getattr(conn, "server", None)
-        if conn is not None and hasattr(server, "rename"):
-            server.rename(conn, self.engine.node_id)
+        rename = getattr(getattr(conn, "server", None), "rename", None)
+        if rename is not None:
+            rename(conn, self.engine.node_id)
         return "OK"

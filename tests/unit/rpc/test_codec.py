@@ -39,7 +39,9 @@ def test_objects_without_delimiters_newlines_and_spaces() -> None:
 @settings(max_examples=200)
 @given(st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=60))
 def test_any_split_of_the_stream_gives_the_same_requests(cuts: list[int]) -> None:
-    stream = b"".join(r + sep for r, sep in zip(REQUESTS * 2, [b"", b"\n", b" ", b""] * 2))
+    stream = b"".join(
+        r + sep for r, sep in zip(REQUESTS * 2, [b"", b"\n", b" ", b""] * 2, strict=True)
+    )
     splitter = FrameSplitter()
     got = []
     pos = 0
@@ -47,7 +49,9 @@ def test_any_split_of_the_stream_gives_the_same_requests(cuts: list[int]) -> Non
         got += splitter.feed(stream[pos : pos + cut])
         pos += cut
     got += splitter.feed(stream[pos:])
-    assert _methods(got) == ["CoreSv1.Ping", "SessionSv1.AuthorizeEventWithDigest", "X.y", "X.z"] * 2
+    assert (
+        _methods(got) == ["CoreSv1.Ping", "SessionSv1.AuthorizeEventWithDigest", "X.y", "X.z"] * 2
+    )
     assert splitter.pending == 0
 
 
@@ -76,7 +80,10 @@ def test_frames_before_the_bad_bytes_are_kept() -> None:
 def test_ids_are_echoed_verbatim() -> None:
     for raw in (b"1", b'"abc"', b"1.50", b"null", b'{"a":[1,2]}'):
         msg = decode_message(b'{"method":"A.b","params":[],"id":' + raw + b"}")
-        assert encode_result(msg.id, b'"Pong"') == b'{"id":' + raw + b',"result":"Pong","error":null}\n'
+        assert (
+            encode_result(msg.id, b'"Pong"')
+            == b'{"id":' + raw + b',"result":"Pong","error":null}\n'
+        )
     spaced = decode_message(b'{"method":"A.b","id": { "a" : [ 1, 2 ], "s": "x y" } }')
     assert encode_error(spaced.id, "NOT_FOUND") == (
         b'{"id":{"a":[1,2],"s":"x y"},"result":null,"error":"NOT_FOUND"}\n'
@@ -90,4 +97,4 @@ def test_engine_requests_carry_one_param_and_an_integer_id() -> None:
     out = encode_request("SessionSv1.GetActiveSessionIDs", encode(""), 2)
     assert out == b'{"method":"SessionSv1.GetActiveSessionIDs","params":[""],"id":2}\n'
     assert decode_message(out).params == decode_message(b'{"params":[""]}').params
-    assert NULL == decode_message(b'{"id":null}').id
+    assert decode_message(b'{"id":null}').id == NULL

@@ -50,7 +50,7 @@ def test_go_net_rpc_texts_for_unknown_methods() -> None:
 def test_duplicates_are_refused() -> None:
     router = Router()
     router.add_api(Demo())
-    with pytest.raises(ValueError, match="duplicate RPC method DemoSv1.Echo"):
+    with pytest.raises(ValueError, match=r"duplicate RPC method DemoSv1\.Echo"):
         router.add_api(Demo())
 
 
