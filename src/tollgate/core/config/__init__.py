@@ -1,0 +1,116 @@
+"""The engine configuration: CGRateS v0.10 JSON in, frozen typed sections out.
+
+``load_config(path)`` reads the shipped defaults (``defaults.json``), merges a file or a folder
+of files on top, and returns a validated :class:`Config`. See ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+from tollgate.core.config.agent_sections import (
+    AsteriskAgentCfg,
+    AsteriskConnCfg,
+    DiameterAgentCfg,
+    DNSAgentCfg,
+    FsAgentCfg,
+    FsConnCfg,
+    KamAgentCfg,
+    KamConnCfg,
+    RadiusAgentCfg,
+)
+from tollgate.core.config.core_sections import (
+    CacheParamCfg,
+    DataDbCfg,
+    GeneralCfg,
+    HTTPCfg,
+    ItemOpt,
+    ListenCfg,
+    RemoteHost,
+    RPCConn,
+    StorDbCfg,
+    StorItemOpt,
+    TLSCfg,
+)
+from tollgate.core.config.errors import ConfigError
+from tollgate.core.config.loader import config_files, load_config
+from tollgate.core.config.reader import clean_json, decode_json
+from tollgate.core.config.root import INTERNAL_CONN, Config, build_config, default_document
+from tollgate.core.config.schema import Duration
+from tollgate.core.config.service_sections import (
+    AnalyzerSCfg,
+    ApierCfg,
+    AttributeSCfg,
+    CdreCfg,
+    CdrsCfg,
+    ChargerSCfg,
+    DispatcherSCfg,
+    ERsCfg,
+    EventReaderCfg,
+    FilterSCfg,
+    LoaderCgrCfg,
+    LoaderSCfg,
+    MailerCfg,
+    MigratorCgrCfg,
+    RalsCfg,
+    ResourceSConfig,
+    SchedulerCfg,
+    SessionSCfg,
+    StatSCfg,
+    SupplierSCfg,
+    SureTaxCfg,
+    ThresholdSCfg,
+)
+
+__all__ = [
+    "INTERNAL_CONN",
+    "AnalyzerSCfg",
+    "ApierCfg",
+    "AsteriskAgentCfg",
+    "AsteriskConnCfg",
+    "AttributeSCfg",
+    "CacheParamCfg",
+    "CdreCfg",
+    "CdrsCfg",
+    "ChargerSCfg",
+    "Config",
+    "ConfigError",
+    "DNSAgentCfg",
+    "DataDbCfg",
+    "DiameterAgentCfg",
+    "DispatcherSCfg",
+    "Duration",
+    "ERsCfg",
+    "EventReaderCfg",
+    "FilterSCfg",
+    "FsAgentCfg",
+    "FsConnCfg",
+    "GeneralCfg",
+    "HTTPCfg",
+    "ItemOpt",
+    "KamAgentCfg",
+    "KamConnCfg",
+    "ListenCfg",
+    "LoaderCgrCfg",
+    "LoaderSCfg",
+    "MailerCfg",
+    "MigratorCgrCfg",
+    "RPCConn",
+    "RadiusAgentCfg",
+    "RalsCfg",
+    "RemoteHost",
+    "ResourceSConfig",
+    "SchedulerCfg",
+    "SessionSCfg",
+    "StatSCfg",
+    "StorDbCfg",
+    "StorItemOpt",
+    "SupplierSCfg",
+    "SureTaxCfg",
+    "TLSCfg",
+    "ThresholdSCfg",
+    "build_config",
+    "clean_json",
+    "config_files",
+    "decode_json",
+    "default_document",
+    "load_config",
+]
