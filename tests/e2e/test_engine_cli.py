@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tollgate.testing.client import RpcError, rpc
 from tollgate.testing.engine import EngineProcess, wait_for_port
-
-from .conftest import RpcError, rpc
 
 
 def _tollgate(*args: str) -> subprocess.CompletedProcess[str]:
@@ -218,3 +217,18 @@ def test_tls_listeners_serve_with_the_configured_certificate(tmp_path: Path) -> 
             reply = json.loads(sock.recv(4096))
         assert reply == {"id": 7, "result": "Pong", "error": None}
         assert proc.stop() == 0
+
+
+def test_config_api_errors_are_clear_and_change_nothing(engine: EngineProcess) -> None:
+    port = engine.ports["rpc_json"]
+    with pytest.raises(RpcError, match="^NOT_FOUND$"):
+        rpc(port, "ConfigSv1.GetJSONSection", {"Section": "no_such_section"})
+    with pytest.raises(RpcError, match=r"^SERVER_ERROR: .*rounding_decimals"):
+        rpc(port, "ConfigSv1.SetConfig", {"Config": {"general": {"rounding_decimals": "x"}}})
+    assert rpc(port, "ConfigSv1.GetJSONSection", {"Section": "general"})["rounding_decimals"] == 5
+    assert (
+        rpc(port, "ConfigSv1.SetConfig", {"Config": {"general": {"default_category": "sms"}}})
+        == "OK"
+    )
+    general = rpc(port, "ConfigSv1.GetConfig", {"Section": "general"})
+    assert general["default_category"] == "sms"

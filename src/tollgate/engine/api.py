@@ -10,7 +10,8 @@ from typing import Any, Protocol
 
 from tollgate import __version__
 from tollgate.core.api import Api, CallContext, DurationArgs, rpc_method
-from tollgate.core.errors import NotFoundError
+from tollgate.core.config import ConfigError
+from tollgate.core.errors import NotFoundError, ServerError
 from tollgate.engine.models import (
     CancelArgs,
     ReloadArgs,
@@ -28,7 +29,7 @@ class EngineControl(Protocol):
     node_id: str
     started_at: dt.datetime
 
-    def config_section(self, section: str) -> dict[str, Any]: ...
+    def config_section(self, section: str) -> Any: ...
 
     async def reload_config(self, path: str, section: str) -> None: ...
 
@@ -110,27 +111,36 @@ class ConfigSv1(Api):
         self.engine = engine
 
     @rpc_method("GetJSONSection", aliases=("GetConfig",))
-    def get_json_section(self, args: SectionArgs, ctx: CallContext) -> dict[str, Any]:
+    def get_json_section(self, args: SectionArgs, ctx: CallContext) -> Any:
         """One config section (or all, when Section is empty) in cgrates.json form."""
         try:
             return self.engine.config_section(args.Section)
-        except KeyError:
+        except ConfigError:
             raise NotFoundError() from None
 
     @rpc_method("ReloadConfigFromPath", aliases=("ReloadConfig",))
     async def reload_config_from_path(self, args: ReloadArgs, ctx: CallContext) -> str:
         """Re-read the config from Path (default: where the engine read it) and apply it."""
-        await self.engine.reload_config(args.Path, args.Section)
+        try:
+            await self.engine.reload_config(args.Path, args.Section)
+        except (ConfigError, OSError) as exc:
+            raise ServerError(exc) from exc
         return "OK"
 
     @rpc_method("ReloadConfigFromJSON")
     async def reload_config_from_json(self, args: ReloadFromJSONArgs, ctx: CallContext) -> str:
         """Apply sections given as JSON on top of the running config."""
-        await self.engine.apply_config(args.JSON)
+        try:
+            await self.engine.apply_config(args.JSON)
+        except ConfigError as exc:
+            raise ServerError(exc) from exc
         return "OK"
 
     @rpc_method("SetConfig")
     async def set_config(self, args: SetConfigArgs, ctx: CallContext) -> str:
         """Master-era spelling of ReloadConfigFromJSON; DryRun only validates."""
-        await self.engine.apply_config(args.Config, dry_run=args.DryRun)
+        try:
+            await self.engine.apply_config(args.Config, dry_run=args.DryRun)
+        except ConfigError as exc:
+            raise ServerError(exc) from exc
         return "OK"

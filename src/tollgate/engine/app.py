@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tollgate.core.api import Api
-from tollgate.core.config import Config, ConfigError, load_config
+from tollgate.core.config import Config, load_config
 from tollgate.core.registry import Registry
 from tollgate.engine.api import ConfigSv1, CoreSv1, GoRPC
 from tollgate.engine.logs import apply_log_level
@@ -77,6 +77,7 @@ class Engine:
         ]
         self.registry = Registry([self.datadb, self.stordb, *self.listeners])
         self._reload_lock = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -91,6 +92,8 @@ class Engine:
         )
 
     async def stop(self) -> None:
+        for task in list(self._background):
+            await task
         await self.registry.stop()
         logger.info("Tollgate engine %s stopped", self.node_id)
 
@@ -103,8 +106,9 @@ class Engine:
 
     # -- EngineControl (ConfigSv1) ------------------------------------------------------------
 
-    def config_section(self, section: str) -> dict[str, Any]:
-        return self.cfg.as_json(section or None)
+    def config_section(self, section: str) -> Any:
+        """One section in cgrates.json form (a list for loaders/http_agent), or all."""
+        return self.cfg.as_json(section) if section else self.cfg.as_json()
 
     async def reload_config(self, path: str = "", section: str = "") -> None:
         """Re-read the config (SIGHUP, ConfigSv1.ReloadConfigFromPath) and apply it."""
@@ -128,15 +132,23 @@ class Engine:
             apply_log_level(general.log_level)
             self.limiter.limit = general.concurrent_requests
             self.limiter.strategy = general.concurrent_strategy
-            for service in self.listeners:
-                try:
-                    await service.reload()
-                except OSError as exc:
-                    logger.error("listener %s could not restart: %s", service.name, exc)
-                    raise ConfigError(f"listener {service.name}: {exc}") from exc
             for name in _RESTART_NEEDED:
                 if old.as_json(name) != new_cfg.as_json(name):
                     logger.warning(
                         "config section %s changed: restart the engine to apply it", name
                     )
+            # Listeners restart after this call returns: the request asking for the reload
+            # may have come in on a listener that is about to move, and must get its reply.
+            task = asyncio.get_running_loop().create_task(self._reload_listeners())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
             logger.info("configuration reloaded")
+
+    async def _reload_listeners(self) -> None:
+        await asyncio.sleep(0)
+        async with self._reload_lock:
+            for service in self.listeners:
+                try:
+                    await service.reload()
+                except (OSError, ValueError) as exc:
+                    logger.error("listener %s could not restart: %s", service.name, exc)

@@ -33,19 +33,17 @@ def apply_log_level(level: int) -> None:
 def setup_logging(logger_kind: str, level: int) -> None:
     """Send Tollgate's logs to stdout or to the local syslog (``/dev/log``)."""
     root = logging.getLogger("tollgate")
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    handler: logging.Handler
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    out: logging.Handler
     if logger_kind == "*syslog" and os.path.exists("/dev/log"):
-        handler = logging.handlers.SysLogHandler(address="/dev/log")
-        handler.setFormatter(logging.Formatter("tollgate[%(process)d]: <%(name)s> %(message)s"))
+        out = logging.handlers.SysLogHandler(address="/dev/log")
+        out.setFormatter(logging.Formatter("tollgate[%(process)d]: <%(name)s> %(message)s"))
     else:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s <%(name)s> %(message)s"))
-        if logger_kind == "*syslog":
-            root.addHandler(handler)
-            root.warning("no syslog socket at /dev/log: logging to stdout")
-            root.removeHandler(handler)
-    root.addHandler(handler)
+        out = logging.StreamHandler(sys.stdout)
+        out.setFormatter(logging.Formatter("%(asctime)s %(levelname)s <%(name)s> %(message)s"))
+    root.addHandler(out)
     root.propagate = False
     apply_log_level(level)
+    if logger_kind == "*syslog" and not isinstance(out, logging.handlers.SysLogHandler):
+        root.warning("no syslog socket at /dev/log: logging to stdout")

@@ -15,13 +15,20 @@ __all__ = ["TlsSettings", "client_context", "server_context"]
 
 
 class TlsSettings(Protocol):
-    server_certificate: str
-    server_key: str
-    client_certificate: str
-    client_key: str
-    ca_certificate: str
-    server_policy: int
-    server_name: str
+    """The ``tls`` section's keys (read-only, as the frozen config provides them)."""
+
+    @property
+    def server_certificate(self) -> str: ...
+    @property
+    def server_key(self) -> str: ...
+    @property
+    def client_certificate(self) -> str: ...
+    @property
+    def client_key(self) -> str: ...
+    @property
+    def ca_certificate(self) -> str: ...
+    @property
+    def server_policy(self) -> int: ...
 
 
 def server_context(tls: TlsSettings) -> ssl.SSLContext:
