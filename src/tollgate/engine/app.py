@@ -24,7 +24,9 @@ from tollgate.engine.services import (
 )
 from tollgate.rpc.dispatch import Dispatcher, Limiter
 from tollgate.rpc.metrics import RpcMetrics
+from tollgate.rpc.pool import ConnManager
 from tollgate.rpc.router import Router
+from tollgate.rpc.tls import client_context
 from tollgate.sessions.api import SessionSv1
 
 __all__ = ["Engine", "engine_apis"]
@@ -66,6 +68,7 @@ class Engine:
         )
         for api in engine_apis(self):
             self.router.add_api(api)
+        self.conns = self._conn_manager(cfg)
         self.datadb = DataDBService(self)
         self.stordb = StorDBService(self)
         self.listeners = [
@@ -78,6 +81,23 @@ class Engine:
         self.registry = Registry([self.datadb, self.stordb, *self.listeners])
         self._reload_lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
+
+    def _conn_manager(self, cfg: Config) -> ConnManager:
+        """``rpc_conns`` as pools of clients; ``*internal`` calls this engine's router."""
+        general = cfg.general
+        tls = cfg.tls
+        needs_tls = any(host.tls for conn in cfg.rpc_conns.values() for host in conn.conns)
+        return ConnManager(
+            cfg.rpc_conns,
+            self.router,
+            reply_timeout=general.reply_timeout / 1e9,
+            connect_timeout=general.connect_timeout / 1e9,
+            connect_attempts=general.connect_attempts,
+            reconnects=general.reconnects,
+            tls_context=(
+                client_context(tls, skip_verify=general.http_skip_tls_verify) if needs_tls else None
+            ),
+        )
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -95,6 +115,7 @@ class Engine:
         for task in list(self._background):
             await task
         await self.registry.stop()
+        await self.conns.close()
         logger.info("Tollgate engine %s stopped", self.node_id)
 
     def listener(self, name: str) -> str:
@@ -132,6 +153,11 @@ class Engine:
             apply_log_level(general.log_level)
             self.limiter.limit = general.concurrent_requests
             self.limiter.strategy = general.concurrent_strategy
+            if old.as_json("rpc_conns") != new_cfg.as_json("rpc_conns") or (
+                old.as_json("general") != new_cfg.as_json("general")
+            ):
+                stale, self.conns = self.conns, self._conn_manager(new_cfg)
+                await stale.close()
             for name in _RESTART_NEEDED:
                 if old.as_json(name) != new_cfg.as_json(name):
                     logger.warning(
