@@ -72,7 +72,9 @@ _message_decoder = msgspec.json.Decoder(Message, float_hook=go_number)
 
 # Tokens that matter for finding where a top-level value ends: whole strings (an unrolled
 # loop so long strings cost one regex step), brackets, and a lone quote = unterminated string.
-_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]"]')
+_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]"]', re.DOTALL)
+# the body of a string up to its closing quote, stopping before a lone trailing backslash
+_STRING_BODY = re.compile(rb"[^\"\\]*(?:\\.[^\"\\]*)*", re.DOTALL)
 _WS = b" \t\r\n"
 
 
@@ -85,11 +87,12 @@ class FrameSplitter:
     kept across reads, so a large frame arriving in many pieces is scanned once.
     """
 
-    __slots__ = ("_buf", "_depth", "_scan_pos", "_scanning")
+    __slots__ = ("_buf", "_depth", "_in_string", "_scan_pos", "_scanning")
 
     def __init__(self) -> None:
         self._buf = b""
         self._depth = 0
+        self._in_string = False
         self._scan_pos = 0
         self._scanning = False
 
@@ -124,6 +127,7 @@ class FrameSplitter:
                         pos = nl + 1
                         continue
                 self._scanning = True
+                self._in_string = False
                 self._depth = 0
                 self._scan_pos = pos
             try:
@@ -146,13 +150,19 @@ class FrameSplitter:
     def _scan(self, buf: bytes) -> int:
         """End offset of the object being scanned, or -1 when more bytes are needed."""
         depth = self._depth
-        for match in _TOKENS.finditer(buf, self._scan_pos):
+        start = self._scan_pos
+        if self._in_string:
+            start = self._string_end(buf, start)
+            if start < 0:
+                return -1
+        for match in _TOKENS.finditer(buf, start):
             tok = match.group()
             first = tok[0]
             if first == 0x22:  # '"'
-                if len(tok) == 1:  # unterminated string: resume at this quote next time
+                if len(tok) == 1:  # a string still arriving: skip its body read so far
                     self._depth = depth
-                    self._scan_pos = match.start()
+                    self._in_string = True
+                    self._string_end(buf, match.end())  # it has no end yet: skip what came
                     return -1
                 continue
             if first in (0x7B, 0x5B):  # { [
@@ -165,6 +175,21 @@ class FrameSplitter:
                     return match.end()
         self._depth = depth
         self._scan_pos = len(buf)
+        return -1
+
+    def _string_end(self, buf: bytes, pos: int) -> int:
+        """Inside a string from ``pos``: the offset after its closing quote, or -1.
+
+        On -1 the scan resumes where the body stopped (a lone trailing backslash is read
+        again with the next bytes), so a long string arriving in many reads is scanned once.
+        """
+        body = _STRING_BODY.match(buf, pos)  # always matches, possibly empty
+        end = body.end() if body is not None else pos
+        if end < len(buf) and buf[end] == 0x22:
+            self._in_string = False
+            self._scan_pos = end + 1
+            return end + 1
+        self._scan_pos = end
         return -1
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 import msgspec
@@ -99,6 +99,8 @@ class Dispatcher:
                 self.metrics.record(method.name, 0, error=True)
                 return encode_error(rid, BUSY_ERROR)
         if method.is_async:
+            if limiter.limit > 0:
+                return self._reserved(self._run_async(method, rid, params, ctx))
             return self._run_async(method, rid, params, ctx)
         start = time.perf_counter_ns()
         try:
@@ -111,12 +113,26 @@ class Dispatcher:
         self.metrics.record(method.name, time.perf_counter_ns() - start, error=False)
         return out
 
+    def _reserved(self, reply: Coroutine[Any, Any, bytes]) -> asyncio.Task[bytes]:
+        """Run ``reply`` holding a slot taken now, as Go counts a request once it is read.
+
+        Counting when the task first runs would let a request pipelined behind it in the
+        same read slip past ``*busy``; the done callback frees the slot even when the task
+        is cancelled before it starts.
+        """
+        limiter = self.limiter
+        limiter.active += 1
+        task = asyncio.ensure_future(reply)
+        task.add_done_callback(self._release)
+        return task
+
+    def _release(self, _task: asyncio.Task[bytes]) -> None:
+        self.limiter.active -= 1
+
     async def _run_async(
         self, method: Method, rid: msgspec.Raw, params: msgspec.Raw, ctx: CallContext
     ) -> bytes:
         start = time.perf_counter_ns()
-        limiter = self.limiter
-        limiter.active += 1
         try:
             args = method.args.decode(params)
             result = await method.func(args, ctx)
@@ -126,8 +142,6 @@ class Dispatcher:
         except Exception as exc:
             self.metrics.record(method.name, time.perf_counter_ns() - start, error=True)
             return encode_error(rid, error_text(exc))
-        finally:
-            limiter.active -= 1
         self.metrics.record(method.name, time.perf_counter_ns() - start, error=False)
         return out
 
@@ -137,10 +151,10 @@ class Dispatcher:
         sem = self.limiter._sem
         assert sem is not None
         async with sem:
-            if method.is_async:
-                return await self._run_async(method, rid, params, ctx)
             self.limiter.active += 1
             try:
+                if method.is_async:
+                    return await self._run_async(method, rid, params, ctx)
                 start = time.perf_counter_ns()
                 try:
                     out = encode_result(rid, encode(method.func(method.args.decode(params), ctx)))

@@ -57,6 +57,7 @@ _VALIDATION = re.compile(
     r"Expected `(?P<exp>[^`]+)`, got `(?P<got>[^`]+)`(?: - at `(?P<at>[^`]+)`)?"
 )
 _KEYS = re.compile(rb'"((?:[^"\\]|\\.)*)"\s*:')
+_PATH_STEP = re.compile(r"\.([^.\[]+)|\[[^\]]*\]")
 
 
 def _go_type(tp: Any) -> str:
@@ -174,6 +175,8 @@ class ArgDecoder:
         if not outer:
             return self._zero_copy()
         value = outer[0]
+        if value is None:
+            return self._zero_copy()  # Go leaves the argument zero-valued for [null]
         if self._lower and isinstance(value, dict):
             value = self._fold_keys(value)
         try:
@@ -198,20 +201,26 @@ class ArgDecoder:
         if match is None:
             return f"json: {exc}"
         got = _GO_KINDS.get(match["got"], match["got"])
-        at = match["at"] or "$"
-        path = [p for p in re.split(r"\.|\[\d+\]", at.removeprefix("$")) if p]
-        if not path:
+        # "$.AttributeIDs[1]": struct fields by name, None for an array index or map key
+        steps = [m.group(1) for m in _PATH_STEP.finditer(match["at"] or "$")]
+        fields = [s for s in steps if s is not None]
+        if not fields:
             return f"json: cannot unmarshal {got} into Go value of type {self.go_name}"
-        struct_name, field_type = self._locate(path)
+        struct_name, field_type = self._locate(steps)
+        # Go names the innermost struct, the field path from the top, the innermost type
         return (
             f"json: cannot unmarshal {got} into Go struct field "
-            f"{struct_name}.{path[-1]} of type {field_type}"
+            f"{struct_name}.{'.'.join(fields)} of type {field_type}"
         )
 
-    def _locate(self, path: list[str]) -> tuple[str, str]:
+    def _locate(self, steps: list[str | None]) -> tuple[str, str]:
         tp: Any = self._tp
         owner = _struct_go_name(tp) if isinstance(tp, type) else self.go_name
-        for name in path:
+        for name in steps:
+            if name is None:  # into a list element or a map value
+                args = typing.get_args(tp)
+                tp = _unwrap_optional(args[-1]) if args else Any
+                continue
             if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
                 break
             owner = _struct_go_name(tp)

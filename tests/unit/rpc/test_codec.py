@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -63,6 +65,28 @@ def test_large_frame_in_many_pieces() -> None:
         got += splitter.feed(big[i : i + 65536])
     assert len(got) == 1
     assert len(decode_any(bytes(got[0].params))[0]["blob"]) == 1_200_000
+
+
+def test_long_string_in_small_reads_is_not_rescanned() -> None:
+    # json-c peers write in 4 KiB pieces; rescanning the string per read was quadratic
+    blob = b'x\\"y\\\\z' * 400_000
+    big = b'{"method":"X.y","params":["' + blob + b'"],"id":1}'
+    splitter = FrameSplitter()
+    got = []
+    started = time.perf_counter()
+    for i in range(0, len(big), 4096):
+        got += splitter.feed(big[i : i + 4096])
+    assert time.perf_counter() - started < 2.0
+    assert decode_any(bytes(got[0].params)) == ['x"y\\z' * 400_000]
+
+
+def test_escapes_split_at_every_position() -> None:
+    frame = b'{"method":"X.y","params":["\\\\\\"\\u00e9\\/}]"],"id":"\\""}'
+    for cut in range(1, len(frame)):
+        splitter = FrameSplitter()
+        got = splitter.feed(frame[:cut]) + splitter.feed(frame[cut:])
+        assert decode_any(bytes(got[0].params)) == ['\\"\u00e9/}]']
+        assert bytes(got[0].id) == b'"\\""'
 
 
 @pytest.mark.parametrize("bad", [b"[1,2]", b"42", b'"x"', b"{]", b'{"method":5}\n', b"}{"])

@@ -77,6 +77,7 @@ class TestArgDecoder:
 
     def test_empty_array_is_the_zero_value(self) -> None:
         assert self.dec.decode(b"[]") == V1AuthorizeArgs()
+        assert self.dec.decode(b"[null]") == V1AuthorizeArgs()  # Go leaves it zero too
         assert ArgDecoder(str).decode(b"[]") == ""
 
     def test_field_names_match_case_insensitively_like_go(self) -> None:
@@ -104,6 +105,11 @@ class TestArgDecoder:
                 b'[{"AttributeIDs":"a"}]',
                 "json: cannot unmarshal string into Go struct field "
                 "V1AuthorizeArgs.AttributeIDs of type []string",
+            ),
+            (
+                b'[{"AttributeIDs":["a",1]}]',
+                "json: cannot unmarshal number into Go struct field "
+                "V1AuthorizeArgs.AttributeIDs of type string",
             ),
             (
                 b'{"GetMaxUsage":true}',
