@@ -65,3 +65,17 @@ async def test_rpc_conns_reach_a_peer_engine_and_internal_calls_this_one(tmp_pat
             await local.stop()
     finally:
         await peer.stop()
+
+
+async def test_a_config_reload_changes_the_request_limiter(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path)
+    await engine.start()
+    try:
+        assert not engine.limiter.enabled
+        await engine.apply_config(
+            {"general": {"concurrent_requests": 4, "concurrent_strategy": "*queue"}}
+        )
+        assert engine.limiter.limit == 4
+        assert engine.limiter.queues
+    finally:
+        await engine.stop()

@@ -31,14 +31,14 @@ HOUR = 60 * MINUTE
 _UNITS = {
     "ns": NANOSECOND,
     "us": MICROSECOND,
-    "µs": MICROSECOND,  # U+00B5 micro sign  # noqa: RUF001
+    "µs": MICROSECOND,  # U+00B5 micro sign
     "μs": MICROSECOND,  # U+03BC greek mu
     "ms": MILLISECOND,
     "s": SECOND,
     "m": MINUTE,
     "h": HOUR,
 }
-_PART = re.compile(r"(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)")  # noqa: RUF001
+_PART = re.compile(r"(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)")
 _INT = re.compile(r"[+-]?\d+")
 _MAX = (1 << 63) - 1
 

@@ -151,8 +151,7 @@ class Engine:
             self.cfg = new_cfg
             general = new_cfg.general
             apply_log_level(general.log_level)
-            self.limiter.limit = general.concurrent_requests
-            self.limiter.strategy = general.concurrent_strategy
+            self.limiter.configure(general.concurrent_requests, general.concurrent_strategy)
             if old.as_json("rpc_conns") != new_cfg.as_json("rpc_conns") or (
                 old.as_json("general") != new_cfg.as_json("general")
             ):

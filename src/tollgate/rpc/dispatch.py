@@ -43,9 +43,22 @@ class Limiter:
     __slots__ = ("_sem", "active", "limit", "strategy")
 
     def __init__(self, limit: int = 0, strategy: str = "*busy") -> None:
+        self.active = 0
+        self.limit = 0
+        self.strategy = strategy
+        self._sem: asyncio.Semaphore | None = None
+        self.configure(limit, strategy)
+
+    def configure(self, limit: int, strategy: str) -> None:
+        """Apply a (re)loaded config; requests already queued finish on the old queue."""
+        if (
+            limit == self.limit
+            and strategy == self.strategy
+            and ((self._sem is not None) == (limit > 0 and strategy == "*queue"))
+        ):
+            return
         self.limit = limit
         self.strategy = strategy
-        self.active = 0
         self._sem = asyncio.Semaphore(limit) if limit > 0 and strategy == "*queue" else None
 
     @property

@@ -16,7 +16,8 @@ def test_wire_texts_match_cgrates() -> None:
     assert str(NotFoundError()) == "NOT_FOUND"
     assert str(MandatoryIeMissingError("Account")) == "MANDATORY_IE_MISSING: [Account]"
     assert (
-        str(MandatoryIeMissingError("Tenant", "Account")) == "MANDATORY_IE_MISSING: [Tenant Account]"
+        str(MandatoryIeMissingError("Tenant", "Account"))
+        == "MANDATORY_IE_MISSING: [Tenant Account]"
     )
     assert str(ServerError("UNAUTHORIZED_DESTINATION")) == "SERVER_ERROR: UNAUTHORIZED_DESTINATION"
     assert str(ServerError()) == "SERVER_ERROR"
