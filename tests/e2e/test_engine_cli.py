@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -196,9 +197,9 @@ def test_tls_listeners_serve_with_the_configured_certificate(tmp_path: Path) -> 
     cert.cert_chain_pems[0].write_to_path(str(cert_path))
     cert.private_key_pem.write_to_path(str(key_path))
     ca.cert_pem.write_to_path(str(ca_path))
-    tls_port = free_port()
+    tls_port, https_port = free_port(), free_port()
     extra = {
-        "listen": {"rpc_json_tls": f"127.0.0.1:{tls_port}"},
+        "listen": {"rpc_json_tls": f"127.0.0.1:{tls_port}", "http_tls": f"127.0.0.1:{https_port}"},
         "tls": {
             "server_certificate": str(cert_path),
             "server_key": str(key_path),
@@ -216,6 +217,13 @@ def test_tls_listeners_serve_with_the_configured_certificate(tmp_path: Path) -> 
             sock.sendall(b'{"method":"CoreSv1.Ping","params":[{}],"id":7}')
             reply = json.loads(sock.recv(4096))
         assert reply == {"id": 7, "result": "Pong", "error": None}
+        wait_for_port(https_port)
+        request = urllib.request.Request(
+            f"https://127.0.0.1:{https_port}/jsonrpc",
+            data=b'{"method":"CoreSv1.Ping","params":[{}],"id":8}',
+        )
+        with urllib.request.urlopen(request, context=context, timeout=5) as response:
+            assert json.loads(response.read()) == {"id": 8, "result": "Pong", "error": None}
         assert proc.stop() == 0
 
 
@@ -232,3 +240,27 @@ def test_config_api_errors_are_clear_and_change_nothing(engine: EngineProcess) -
     )
     general = rpc(port, "ConfigSv1.GetConfig", {"Section": "general"})
     assert general["default_category"] == "sms"
+
+
+def test_a_service_that_cannot_start_stops_the_engine_with_status_1(tmp_path: Path) -> None:
+    proc = EngineProcess.prepare(tmp_path)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", proc.ports["http"]))
+        squatter.listen()
+        out = subprocess.run(
+            proc.command(), capture_output=True, text=True, timeout=30, check=False
+        )
+    assert out.returncode == 1
+    assert "service http failed to start" in out.stderr
+
+
+def test_metrics_show_requests_sessions_and_memory(engine: EngineProcess) -> None:
+    rpc(engine.ports["rpc_json"], "CoreSv1.Ping")
+    url = f"http://127.0.0.1:{engine.ports['http']}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    assert 'tollgate_rpc_requests_total{method="CoreSv1.Ping"} 1.0' in text
+    assert "tollgate_rpc_latency_seconds_bucket" in text
+    assert "tollgate_active_sessions 0.0" in text
+    assert "process_resident_memory_bytes" in text
+    assert 'tollgate_open_connections{listener="rpc_json"}' in text

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tollgate.core.config import load_config
 from tollgate.engine.app import Engine
 
@@ -79,3 +81,13 @@ async def test_a_config_reload_changes_the_request_limiter(tmp_path: Path) -> No
         assert engine.limiter.queues
     finally:
         await engine.stop()
+
+
+def test_data_folder_comes_from_the_flag_then_the_config_then_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = load_config(None).merged({"general": {"data_dir": str(tmp_path / "from-config")}})
+    assert Engine(cfg, data_dir=tmp_path / "flag").data_dir == tmp_path / "flag"
+    assert Engine(cfg).data_dir == tmp_path / "from-config"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert Engine(load_config(None)).data_dir == tmp_path / "xdg" / "tollgate"
