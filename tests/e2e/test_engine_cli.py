@@ -264,3 +264,34 @@ def test_metrics_show_requests_sessions_and_memory(engine: EngineProcess) -> Non
     assert "tollgate_active_sessions 0.0" in text
     assert "process_resident_memory_bytes" in text
     assert 'tollgate_open_connections{listener="rpc_json"}' in text
+
+
+def test_bijson_port_serves_sessionsv1_when_sessions_are_enabled(tmp_path: Path) -> None:
+    with EngineProcess.prepare(tmp_path, {"sessions": {"enabled": True}}).start() as proc:
+        port = proc.ports["bijson"]
+        wait_for_port(port)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            # OpenSIPS style: spaced json-c, no newline between the two requests
+            sock.sendall(
+                b'{ "method": "SessionSv1.Ping", "id": 1638400123, "params": [ { } ] }'
+                b'{ "method": "CoreSv1.Ping", "id": 2, "params": [ { } ] }'
+            )
+            data = b""
+            while data.count(b"\n") < 2:
+                data += sock.recv(4096)
+        first, second = (json.loads(line) for line in data.splitlines())
+        assert first == {"id": 1638400123, "result": "Pong", "error": None}
+        assert second == {
+            "id": 2,
+            "result": None,
+            "error": "birpc: can't find service CoreSv1.Ping",
+        }
+        assert proc.stop() == 0
+
+
+def test_bijson_port_stays_closed_while_sessions_are_disabled(engine: EngineProcess) -> None:
+    with (
+        pytest.raises(OSError),
+        socket.create_connection(("127.0.0.1", engine.ports["bijson"]), timeout=0.5),
+    ):
+        pass

@@ -90,12 +90,19 @@ class _ListenerService(Service):
     """A listener that serves the engine's dispatcher; restarted when its config changes."""
 
     requires: ClassVar[tuple[str, ...]] = ("datadb", "stordb")
+    # the ``listen`` section keys of the plain and the TLS variant; the key is the name
+    listen_keys: ClassVar[tuple[str, str]] = ("", "")
 
     def __init__(self, engine: Engine, *, tls: bool = False) -> None:
         self.engine = engine
         self.tls = tls
+        self.listener_name = self.listen_keys[tls]
         self.server: Any = None
         self._started_with: object = None
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.listener_name
 
     def settings(self) -> object:
         """The config values this listener was built from (compared on reload)."""
@@ -106,7 +113,7 @@ class _ListenerService(Service):
 
     @property
     def address(self) -> str:
-        raise NotImplementedError
+        return str(getattr(self.engine.cfg.listen, self.listener_name))
 
     @property
     def enabled(self) -> bool:
@@ -144,18 +151,7 @@ class _ListenerService(Service):
 class RpcJsonService(_ListenerService):
     """``listen.rpc_json`` (2012) or, with ``tls``, ``listen.rpc_json_tls`` (2022)."""
 
-    def __init__(self, engine: Engine, *, tls: bool = False) -> None:
-        super().__init__(engine, tls=tls)
-        self.listener_name = "rpc_json_tls" if tls else "rpc_json"
-
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return self.listener_name
-
-    @property
-    def address(self) -> str:
-        listen = self.engine.cfg.listen
-        return str(listen.rpc_json_tls if self.tls else listen.rpc_json)
+    listen_keys = ("rpc_json", "rpc_json_tls")
 
     def settings(self) -> object:
         return (self.address, self.engine.cfg.tls if self.tls else None)
@@ -169,18 +165,7 @@ class RpcJsonService(_ListenerService):
 class HttpService(_ListenerService):
     """``listen.http`` (2080) or ``listen.http_tls`` (2280): /jsonrpc, /ws, /metrics."""
 
-    def __init__(self, engine: Engine, *, tls: bool = False) -> None:
-        super().__init__(engine, tls=tls)
-        self.listener_name = "http_tls" if tls else "http"
-
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return self.listener_name
-
-    @property
-    def address(self) -> str:
-        listen = self.engine.cfg.listen
-        return str(listen.http_tls if self.tls else listen.http)
+    listen_keys = ("http", "http_tls")
 
     def settings(self) -> object:
         return (self.address, self.engine.cfg.http, self.engine.cfg.tls if self.tls else None)
@@ -201,7 +186,7 @@ class HttpService(_ListenerService):
 class BiJsonService(_ListenerService):
     """``sessions.listen_bijson`` (2014): started with SessionS, serves its namespaces."""
 
-    name = "bijson"
+    listen_keys = ("bijson", "bijson")  # named bijson; its address is sessions.listen_bijson
     # v0.10 serves SessionSv1 on BiJSON; v0.10.0's SMGenericV1 too (OpenSIPS compat_mode)
     namespaces: ClassVar[tuple[str, ...]] = ("SessionSv1", "SMGenericV1")
 
