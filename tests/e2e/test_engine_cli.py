@@ -295,3 +295,12 @@ def test_bijson_port_stays_closed_while_sessions_are_disabled(engine: EngineProc
         socket.create_connection(("127.0.0.1", engine.ports["bijson"]), timeout=0.5),
     ):
         pass
+
+
+def test_log_level_flag_filters_the_log(tmp_path: Path) -> None:
+    quiet = EngineProcess.prepare(tmp_path / "quiet").start("-log_level", "3")
+    assert quiet.stop() == 0
+    assert "listening on" not in quiet.log()
+    chatty = EngineProcess.prepare(tmp_path / "chatty").start("-log_level", "6")
+    assert chatty.stop() == 0
+    assert "rpc_json listening on" in chatty.log()

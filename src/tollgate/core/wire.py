@@ -4,6 +4,11 @@
   value sent as ``30.0`` is echoed as ``30`` as Go's float64 formatting does.
 * Replies encode ``Decimal`` as a JSON number, ``datetime`` as RFC 3339 and durations as
   int nanoseconds (they are ints inside).
+
+A ``Decimal`` is written as its ``str()``: ``Decimal("10800.0")`` would go out as
+``10800.0`` where Go writes ``10800``. Code that computes wire numbers returns them through
+:func:`go_float` / :func:`go_number` (or money rounding that does the same), never raw
+arithmetic results; Python floats never reach a reply.
 """
 
 from __future__ import annotations
