@@ -1,0 +1,190 @@
+"""Run-time rating objects, compiled once from the tariff plan and shared read-only.
+
+They mirror what CGRateS keeps in its DataDB after loading: a Destination (prefixes), a
+RatingPlan (timings, ratings and the destination bindings that join them with a weight) and a
+RatingProfile (``*out:tenant:category:subject`` with its dated plan activations). Durations
+are int nanoseconds, money is Decimal, instants are int ns since the Unix epoch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+
+import msgspec
+
+from tollgate.core.durations import SECOND
+
+__all__ = [
+    "ANY",
+    "Destination",
+    "MaxCostStrategy",
+    "RIRate",
+    "RITiming",
+    "Rate",
+    "RateInterval",
+    "RatingPlan",
+    "RatingPlanActivation",
+    "RatingProfile",
+    "ToR",
+    "profile_key",
+]
+
+ANY = "*any"
+_DAY = 86400 * SECOND
+
+
+class ToR(StrEnum):
+    VOICE = "*voice"
+    DATA = "*data"
+    SMS = "*sms"
+    MMS = "*mms"
+    GENERIC = "*generic"
+    MONETARY = "*monetary"
+
+
+class MaxCostStrategy(StrEnum):
+    FREE = "*free"
+    DISCONNECT = "*disconnect"
+
+
+def profile_key(tenant: str, category: str, subject: str) -> str:
+    """The rating profile id CGRateS matches: ``*out:<tenant>:<category>:<subject>``."""
+    return f"*out:{tenant}:{category}:{subject}"
+
+
+class Destination(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    prefixes: tuple[str, ...] = ()
+
+
+def _hms(text: str) -> int:
+    """``HH:MM:SS`` as nanoseconds since midnight."""
+    hh, mm, ss = (int(part) for part in text.split(":"))
+    return (hh * 3600 + mm * 60 + ss) * SECOND
+
+
+class RITiming(msgspec.Struct, frozen=True, kw_only=True):
+    """When a rate interval applies; empty tuples mean every year/month/day/weekday.
+
+    Week days are as written (0 or 7 = Sunday, 1 = Monday). ``start_time`` is ``HH:MM:SS``;
+    an empty ``end_time`` runs to the end of the day.
+    """
+
+    years: tuple[int, ...] = ()
+    months: tuple[int, ...] = ()
+    month_days: tuple[int, ...] = ()
+    week_days: tuple[int, ...] = ()
+    start_time: str = "00:00:00"
+    end_time: str = ""
+
+    def left_margin(self, at: int, tz: dt.tzinfo) -> int:
+        """The start of this timing on the (local) day of ``at``."""
+        return _day_start(at, tz) + (_hms(self.start_time) if self.start_time else 0)
+
+    def right_margin(self, at: int, tz: dt.tzinfo) -> int:
+        """The end of this timing on the (local) day of ``at``: EndTime or 23:59:59 + 1s."""
+        start = _day_start(at, tz)
+        if self.end_time:
+            return start + _hms(self.end_time)
+        return start + _DAY  # 23:59:59 + 1s; DST days are ignored as in a fixed zone
+
+    def is_active_at(self, at: int, tz: dt.tzinfo) -> bool:
+        wall = _wall(at, tz)
+        if self.years and wall.year not in self.years:
+            return False
+        if self.months and wall.month not in self.months:
+            return False
+        if self.month_days and wall.day not in self.month_days:
+            return False
+        if self.week_days and wall.isoweekday() % 7 not in {d % 7 for d in self.week_days}:
+            return False
+        if at < self.left_margin(at, tz):
+            return False
+        return not at > self.right_margin(at, tz)
+
+
+def _wall(at: int, tz: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.fromtimestamp(at // SECOND, tz)
+
+
+def _day_start(at: int, tz: dt.tzinfo) -> int:
+    wall = _wall(at, tz)
+    midnight = dt.datetime(wall.year, wall.month, wall.day, tzinfo=tz)
+    return int(midnight.timestamp()) * SECOND
+
+
+class Rate(msgspec.Struct, frozen=True, kw_only=True):
+    """One rate group: from ``group_interval_start`` on, ``value`` per ``rate_unit``,
+    charged in ``rate_increment`` steps."""
+
+    group_interval_start: int = 0
+    value: Decimal = Decimal(0)
+    rate_increment: int = SECOND
+    rate_unit: int = SECOND
+
+
+class RIRate(msgspec.Struct, frozen=True, kw_only=True):
+    """The price part of a rate interval (a DestinationRate row with its Rates)."""
+
+    connect_fee: Decimal = Decimal(0)
+    rounding_method: str = ""
+    rounding_decimals: int = 0
+    max_cost: Decimal = Decimal(0)
+    max_cost_strategy: str = ""
+    rates: tuple[Rate, ...] = ()  # sorted by group_interval_start
+
+    def rate_at(self, group_start: int) -> Rate | None:
+        """The rate group in force at ``group_start`` ns into the call."""
+        rates = self.rates
+        for index, rate in enumerate(rates):
+            if rate.group_interval_start <= group_start and (
+                index == len(rates) - 1 or rates[index + 1].group_interval_start > group_start
+            ):
+                return rate
+        return None
+
+
+class RateInterval(msgspec.Struct, frozen=True, kw_only=True):
+    timing: RITiming
+    rating: RIRate
+    weight: Decimal = Decimal(0)
+
+    def contains(self, at: int, tz: dt.tzinfo, *, end_time: bool = False) -> bool:
+        """Whether the timing is active at ``at``; an end at 00:00:00 counts as 23:59:59."""
+        if end_time:
+            wall = _wall(at, tz)
+            if wall.hour == 0 and wall.minute == 0 and wall.second == 0:
+                at -= SECOND
+        return self.timing.is_active_at(at, tz)
+
+    def same_slot(self, other: RateInterval | None) -> bool:
+        """CGRateS's ``RateInterval.Equal``: weight and timing (not the rating) agree."""
+        return other is not None and self.weight == other.weight and self.timing == other.timing
+
+
+class RatingPlan(msgspec.Struct, frozen=True, kw_only=True):
+    """Timings and ratings by key, and per destination id the (timing, rating, weight) bindings.
+
+    ``intervals`` is the compiled form of ``destination_rates``: the RateIntervals to try.
+    """
+
+    id: str
+    timings: dict[str, RITiming] = msgspec.field(default_factory=dict)
+    ratings: dict[str, RIRate] = msgspec.field(default_factory=dict)
+    destination_rates: dict[str, tuple[tuple[str, str, Decimal], ...]] = msgspec.field(
+        default_factory=dict
+    )
+    intervals: dict[str, tuple[RateInterval, ...]] = msgspec.field(default_factory=dict)
+
+
+class RatingPlanActivation(msgspec.Struct, frozen=True, kw_only=True):
+    activation_time: int  # ns since the epoch
+    rating_plan_id: str
+    fallback_keys: tuple[str, ...] = ()  # full profile keys of the fallback subjects
+
+
+class RatingProfile(msgspec.Struct, frozen=True, kw_only=True):
+    id: str  # *out:tenant:category:subject
+    activations: tuple[RatingPlanActivation, ...] = ()  # sorted by activation_time
