@@ -190,7 +190,7 @@ def read_rows(
     index = {col: i for i, col in enumerate(columns)}
     width = len(columns)
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle, delimiter=field_separator)
+        reader = csv.reader(handle, delimiter=field_separator, strict=True)
         while True:
             line = reader.line_num + 1
             try:
