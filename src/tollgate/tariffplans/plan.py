@@ -78,6 +78,8 @@ class TariffPlanError(Exception):
 class TariffPlan:
     """Every file of a folder as CGRateS TP structures, entries in first-appearance order.
 
+    ``warnings`` lists every tolerated problem; ``row_warnings`` the part of them found in
+    single rows (e.g. a scalar overridden by a later row), which :func:`validate` repeats.
     ``lines`` maps ``(file name, entry key, item index)`` to the line the item came from,
     so later checks can point at the row; ``rows`` counts data rows per file.
     """
@@ -104,6 +106,7 @@ class TariffPlan:
     dispatcher_profiles: list[TPDispatcherProfile] = field(default_factory=list)
     dispatcher_hosts: list[TPDispatcherHost] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    row_warnings: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     lines: dict[tuple[str, str, int], int] = field(default_factory=dict)
 

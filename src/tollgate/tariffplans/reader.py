@@ -89,6 +89,7 @@ def read_folder(
         logger.info("tariff plan %s refused: %d errors", folder, len(errors))
         raise TariffPlanError(errors)
     plan.warnings = warnings
+    plan.row_warnings = problems.warnings
     logger.info(
         "tariff plan %s read: %d rows, %d warnings",
         folder, sum(plan.rows.values()), len(warnings),

@@ -209,15 +209,17 @@ def _check_profiles(plan: TariffPlan, chk: _Checker, actions: set[str], rplans: 
 
 
 def validate(plan: TariffPlan, *, strict: bool = False) -> list[str]:
-    """Check the references of ``plan``; return the tolerated ones (warnings).
+    """Check the references of ``plan``; return every tolerated problem (warnings).
 
+    The warnings are the plan's ``row_warnings`` followed by the tolerated references.
     Raises :class:`TariffPlanError` listing every refused reference, and with
-    ``strict=True`` every warning as well.
+    ``strict=True`` (cgr-loader ``-validate``) every warning as well.
     """
     problems = check_references(plan)
-    errors = problems.errors + (problems.warnings if strict else [])
+    warnings = plan.row_warnings + problems.warnings
+    errors = problems.errors + (warnings if strict else [])
     if errors:
         raise TariffPlanError(errors)
-    for warning in problems.warnings:
+    for warning in warnings:
         logger.debug("tariff plan warning: %s", warning)
-    return problems.warnings
+    return warnings

@@ -16,6 +16,7 @@ from tollgate.tariffplans import (
     TPDispatcherHostConn,
     TPDispatcherHostProfile,
     read_folder,
+    validate,
 )
 
 WritePlan = Callable[[dict[str, str]], Path]
@@ -154,9 +155,11 @@ def test_a_later_non_zero_scalar_overrides_with_a_warning(write_plan: WritePlan)
     chargers = "cgrates.org,CH,,,*default,,10\ncgrates.org,CH,,,,,20\ncgrates.org,CH,,,,,0\n"
     plan = read_folder(write_plan({"Chargers.csv": chargers}))
     assert plan.chargers[0].Weight == Decimal(20)
-    assert plan.warnings == [
-        'Chargers.csv:2:7: Weight "20" of cgrates.org:CH overrides "10" from line 1'
-    ]
+    expected = ['Chargers.csv:2:7: Weight "20" of cgrates.org:CH overrides "10" from line 1']
+    assert plan.warnings == expected
+    assert validate(plan) == expected
+    with pytest.raises(TariffPlanError):
+        validate(plan, strict=True)
 
 
 def test_dispatcher_profiles_and_hosts(write_plan: WritePlan) -> None:
