@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DATA_DIR ?= $(CURDIR)/.data
 CONFIG ?=
+TARIFFPLAN ?= $(CURDIR)/data/tariffplans/tutorial
 
 .PHONY: install install-test run test unit lint bench clean
 
@@ -17,9 +18,11 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 
-# Start the engine in the foreground on the embedded defaults (no external server needed).
+# Start the engine in the foreground on the embedded defaults (no external server needed),
+# with the CGRateS tutorial tariff plan loaded (TARIFFPLAN= to load another, or none).
 run: install
-	$(BIN)/tollgate engine --data_dir $(DATA_DIR) $(if $(CONFIG),--config_path $(CONFIG),) --logger '*stdout'
+	$(BIN)/tollgate engine --data_dir $(DATA_DIR) $(if $(CONFIG),--config_path $(CONFIG),) \
+		--logger '*stdout' $(if $(TARIFFPLAN),--load_tariffplan $(TARIFFPLAN),)
 
 # Install what the tests need and run the whole suite (lint, types, tests).
 test: install-test

@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     flag("log_level", type=int, help="log level, 0 (emergency) to 7 (debug)")
     flag("logger", choices=["*stdout", "*syslog"], help="where logs go")
     flag("scheduled_shutdown", help="stop the engine after this duration (e.g. 1h)")
+    flag(
+        "load_tariffplan",
+        help="load this tariff-plan folder once started (as `tollgate loader -path` would)",
+    )
     flag("version", action="store_true", help="print the version and exit")
     return parser
 
@@ -101,6 +105,17 @@ async def _serve(cfg: object, args: argparse.Namespace, shutdown_after: float) -
         logger.critical("%s", exc)
         print(f"tollgate engine: {exc}", file=sys.stderr)
         return 1
+    if args.load_tariffplan:
+        from tollgate.core.errors import TollgateError
+
+        try:
+            await engine.apier.load_folder(args.load_tariffplan)
+        except TollgateError as exc:
+            print(
+                f"tollgate engine: -load_tariffplan {args.load_tariffplan}: {exc}", file=sys.stderr
+            )
+            await engine.stop()
+            return 1
     pid_file = Path(args.pid) if args.pid else None
     if pid_file is not None:
         pid_file.write_text(f"{os.getpid()}\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
@@ -13,7 +12,7 @@ __all__ = ["main"]
 # subcommand -> (summary, the issue that builds it, or "" when it is here)
 _COMMANDS: dict[str, tuple[str, str]] = {
     "engine": ("run the charging engine (cgr-engine)", ""),
-    "loader": ("load a tariff plan into the engine (cgr-loader)", "Tariff plans and rating"),
+    "loader": ("check a tariff plan and load it into the engine (cgr-loader)", ""),
     "console": ("interactive console to the engine (cgr-console)", "a later issue"),
     "tester": ("load generator against a running engine (cgr-tester)", "a later issue"),
     "migrator": ("migrate stored data between versions (cgr-migrator)", "CDRs, StorDB and exports"),
@@ -49,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tollgate.cli.engine import run_engine
 
         return run_engine(rest)
+    if command == "loader":
+        from tollgate.cli.loader import run_loader
+
+        return run_loader(rest)
     if command in _COMMANDS:
         print(
             f"tollgate {command}: not built yet; it comes with {_COMMANDS[command][1]}.",
@@ -57,7 +60,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(f"tollgate: unknown command {command!r}\n\n{_overview()}", file=sys.stderr)
     return 2
-
-
-def _parser_help() -> argparse.ArgumentParser:  # pragma: no cover - documentation aid
-    return argparse.ArgumentParser(prog="tollgate", description=_overview())

@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tollgate.apier import ApierService, APIerSv1TariffPlans, APIerSv2TariffPlans
 from tollgate.core.api import Api
 from tollgate.core.config import Config, load_config
 from tollgate.core.registry import Registry
@@ -29,18 +30,13 @@ from tollgate.rpc.router import Router
 from tollgate.rpc.tls import client_context
 from tollgate.sessions.api import SessionSv1
 
-__all__ = ["Engine", "engine_apis"]
+__all__ = ["Engine"]
 
 logger = logging.getLogger(__name__)
 
 # Sections whose change is applied by restarting the listeners; the rest of the
 # foundation's sections (stores) need a process restart, which a reload says plainly.
 _RESTART_NEEDED = ("data_db", "stor_db")
-
-
-def engine_apis(engine: Any) -> list[Api]:
-    """Every API object the engine serves; the method table is built from these."""
-    return [CoreSv1(engine), ConfigSv1(engine), GoRPC(), SessionSv1(engine)]
 
 
 class Engine:
@@ -66,11 +62,12 @@ class Engine:
         self.metrics.add_gauge(
             "tollgate_active_sessions", "active sessions (SessionS)", lambda: 0.0
         )
-        for api in engine_apis(self):
-            self.router.add_api(api)
         self.conns = self._conn_manager(cfg)
         self.datadb = DataDBService(self)
         self.stordb = StorDBService(self)
+        self.apier = ApierService(lambda: self.datadb.db)
+        for api in self.apis():
+            self.router.add_api(api)
         self.listeners = [
             RpcJsonService(self),
             RpcJsonService(self, tls=True),
@@ -78,9 +75,20 @@ class Engine:
             HttpService(self, tls=True),
             BiJsonService(self),
         ]
-        self.registry = Registry([self.datadb, self.stordb, *self.listeners])
+        self.registry = Registry([self.datadb, self.stordb, self.apier, *self.listeners])
         self._reload_lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
+
+    def apis(self) -> list[Api]:
+        """Every API object the engine serves; the method table is built from these."""
+        return [
+            CoreSv1(self),
+            ConfigSv1(self),
+            GoRPC(),
+            SessionSv1(self),
+            APIerSv1TariffPlans(self.apier),
+            APIerSv2TariffPlans(self.apier),
+        ]
 
     def _conn_manager(self, cfg: Config) -> ConnManager:
         """``rpc_conns`` as pools of clients; ``*internal`` calls this engine's router."""

@@ -89,7 +89,7 @@ class StorDBService(Service):
 class _ListenerService(Service):
     """A listener that serves the engine's dispatcher; restarted when its config changes."""
 
-    requires: ClassVar[tuple[str, ...]] = ("datadb", "stordb")
+    requires: ClassVar[tuple[str, ...]] = ("datadb", "stordb", "apier")
     # the ``listen`` section keys of the plain and the TLS variant; the key is the name
     listen_keys: ClassVar[tuple[str, str]] = ("", "")
 

@@ -1,0 +1,88 @@
+"""APIer's tariff-plan loading: read a folder, check it, store it, tell the subsystems.
+
+Reading and validation happen before anything is written, so a plan with errors changes
+nothing. Subsystems that keep run-time objects built from the stored plan register a
+callback (:meth:`ApierService.on_load`) and rebuild after every load and at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tollgate.apier.tpstore import store_plan
+from tollgate.core.errors import ServerError
+from tollgate.core.registry import Service
+from tollgate.tariffplans import TariffPlan, TariffPlanError, check_folder, read_folder
+
+if TYPE_CHECKING:
+    from tollgate.storage.datadb import DataDB
+
+__all__ = ["ApierService", "LoadResult"]
+
+logger = logging.getLogger(__name__)
+
+ReloadHook = Callable[["DataDB"], Awaitable[None]]
+
+
+class LoadResult:
+    """What a load did: rows read per file, items stored per DataDB partition, warnings."""
+
+    def __init__(self, plan: TariffPlan, stored: dict[str, int], warnings: list[str]) -> None:
+        self.plan = plan
+        self.stored = stored
+        self.warnings = warnings
+
+
+class ApierService(Service):
+    """Owns tariff-plan loads into the DataDB and the reload of whoever depends on them."""
+
+    name = "apier"
+    requires = ("datadb",)
+
+    def __init__(self, datadb: Callable[[], DataDB | None]) -> None:
+        self._datadb = datadb
+        self._hooks: list[ReloadHook] = []
+        self._lock = asyncio.Lock()
+
+    def on_load(self, hook: ReloadHook) -> None:
+        """Call ``hook(datadb)`` at start and after every tariff-plan load."""
+        self._hooks.append(hook)
+
+    @property
+    def db(self) -> DataDB:
+        db = self._datadb()
+        if db is None:
+            raise ServerError("DataDB is not open")
+        return db
+
+    async def start(self) -> None:
+        await self._reload()
+
+    async def _reload(self) -> None:
+        for hook in self._hooks:
+            await hook(self.db)
+
+    async def load_folder(
+        self, folder: str, *, strict: bool = False, dry_run: bool = False
+    ) -> LoadResult:
+        """Load a CGRateS tariff-plan folder; all or nothing."""
+        check_folder(folder)
+        path = Path(folder)
+        try:
+            plan = await asyncio.to_thread(read_folder, path, strict=strict)
+            warnings = list(plan.warnings)
+        except TariffPlanError as exc:
+            raise ServerError(exc) from exc
+        if dry_run:
+            return LoadResult(plan, {}, warnings)
+        async with self._lock:
+            stored = await store_plan(self.db, plan)
+            await self._reload()
+        for warning in warnings:
+            logger.warning("tariff plan %s: %s", path, warning)
+        logger.info("loaded tariff plan %s (%d items)", path, sum(stored.values()))
+        return LoadResult(plan, stored, warnings)
