@@ -1,0 +1,432 @@
+"""Wire replies of rating: CallCost (Responder), EventCost (APIerSv1/RALsV1), DataCost.
+
+Field names and order follow conformance README §5. Durations are int ns, times RFC 3339
+(nanoseconds when present), money a Decimal printed as Go prints a float64. EventCost's
+Rating/Accounting/RatingFilters/Rates/Timings keys are 7-hex ids like CGRateS's
+``UUIDSha1Prefix``; ours are derived from the reply itself, so equal requests give equal ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from tollgate.core.times import ZERO_NS, format_rfc3339
+from tollgate.rating.engine import CallCost
+from tollgate.rating.models import RateInterval, RIRate, RITiming
+from tollgate.rating.rounding import Rounding, money, round_money
+from tollgate.rating.timespans import Increment, TimeSpan
+
+__all__ = [
+    "CallCostReply",
+    "ChargedTiming",
+    "ChargingIncrement",
+    "ChargingInterval",
+    "DataCostReply",
+    "EventCost",
+    "RatingUnit",
+    "WireRate",
+    "call_cost_reply",
+    "data_cost_reply",
+    "event_cost_from_call_cost",
+]
+
+
+class WireRate(msgspec.Struct, kw_only=True):
+    GroupIntervalStart: int
+    Value: Decimal
+    RateIncrement: int
+    RateUnit: int
+
+
+class WireTiming(msgspec.Struct, kw_only=True):
+    Years: list[int]
+    Months: list[int]
+    MonthDays: list[int]
+    WeekDays: list[int]
+    StartTime: str
+    EndTime: str
+
+
+class WireRating(msgspec.Struct, kw_only=True):
+    ConnectFee: Decimal
+    RoundingMethod: str
+    RoundingDecimals: int
+    MaxCost: Decimal
+    MaxCostStrategy: str
+    Rates: list[WireRate]
+
+
+class WireRateInterval(msgspec.Struct, kw_only=True):
+    Timing: WireTiming
+    Rating: WireRating
+    Weight: Decimal
+
+
+class WireDebitInfo(msgspec.Struct, kw_only=True):
+    Unit: Any = None
+    Monetary: Any = None
+    AccountID: str = ""
+
+
+class WireIncrement(msgspec.Struct, kw_only=True):
+    Duration: int
+    Cost: Decimal
+    CompressFactor: int
+    BalanceInfo: WireDebitInfo | None
+
+
+class WireTimeSpan(msgspec.Struct, kw_only=True):
+    TimeStart: str
+    TimeEnd: str
+    Cost: Decimal
+    DurationIndex: int
+    CompressFactor: int
+    MatchedSubject: str
+    MatchedPrefix: str
+    MatchedDestId: str
+    RatingPlanId: str
+    RateInterval: WireRateInterval | None
+    Increments: list[WireIncrement] | None
+    RoundIncrement: WireIncrement | None = None
+
+
+class CallCostReply(msgspec.Struct, kw_only=True):
+    Category: str
+    Tenant: str
+    Subject: str
+    Account: str
+    Destination: str
+    ToR: str
+    Cost: Decimal
+    RatedUsage: int
+    AccountSummary: Any = None
+    Timespans: list[WireTimeSpan] | None = None
+
+
+def _rates(rating: RIRate) -> list[WireRate]:
+    return [
+        WireRate(
+            GroupIntervalStart=r.group_interval_start,
+            Value=money(r.value),
+            RateIncrement=r.rate_increment,
+            RateUnit=r.rate_unit,
+        )
+        for r in rating.rates
+    ]
+
+
+def _timing(t: RITiming) -> WireTiming:
+    return WireTiming(
+        Years=list(t.years),
+        Months=list(t.months),
+        MonthDays=list(t.month_days),
+        WeekDays=list(t.week_days),
+        StartTime=t.start_time,
+        EndTime=t.end_time,
+    )
+
+
+def _interval(ri: RateInterval | None) -> WireRateInterval | None:
+    if ri is None:
+        return None
+    r = ri.rating
+    return WireRateInterval(
+        Timing=_timing(ri.timing),
+        Rating=WireRating(
+            ConnectFee=money(r.connect_fee),
+            RoundingMethod=r.rounding_method,
+            RoundingDecimals=r.rounding_decimals,
+            MaxCost=money(r.max_cost),
+            MaxCostStrategy=r.max_cost_strategy,
+            Rates=_rates(r),
+        ),
+        Weight=money(ri.weight),
+    )
+
+
+def _increment(inc: Increment) -> WireIncrement:
+    info = inc.balance_info
+    return WireIncrement(
+        Duration=inc.duration,
+        Cost=money(inc.cost),
+        CompressFactor=inc.compress_factor,
+        BalanceInfo=None
+        if info is None
+        else WireDebitInfo(Unit=info.unit, Monetary=info.monetary, AccountID=info.account_id),
+    )
+
+
+def _timespan(ts: TimeSpan) -> WireTimeSpan:
+    return WireTimeSpan(
+        TimeStart=format_rfc3339(ts.time_start, ts.tz),
+        TimeEnd=format_rfc3339(ts.time_end, ts.tz),
+        Cost=money(ts.cost),
+        DurationIndex=ts.duration_index,
+        CompressFactor=ts.compress_factor,
+        MatchedSubject=ts.matched_subject,
+        MatchedPrefix=ts.matched_prefix,
+        MatchedDestId=ts.matched_dest_id,
+        RatingPlanId=ts.rating_plan_id,
+        RateInterval=_interval(ts.rate_interval),
+        Increments=None if ts.increments is None else [_increment(i) for i in ts.increments],
+        RoundIncrement=None if ts.round_increment is None else _increment(ts.round_increment),
+    )
+
+
+def call_cost_reply(cc: CallCost) -> CallCostReply:
+    return CallCostReply(
+        Category=cc.category,
+        Tenant=cc.tenant,
+        Subject=cc.subject,
+        Account=cc.account,
+        Destination=cc.destination,
+        ToR=cc.tor,
+        Cost=money(cc.cost),
+        RatedUsage=cc.rated_usage,
+        Timespans=[_timespan(ts) for ts in cc.timespans] or None,
+    )
+
+
+# -- EventCost ----------------------------------------------------------------------------
+
+
+class ChargingIncrement(msgspec.Struct, kw_only=True):
+    Usage: int
+    Cost: Decimal
+    AccountingID: str
+    CompressFactor: int
+
+
+class ChargingInterval(msgspec.Struct, kw_only=True):
+    RatingID: str
+    Increments: list[ChargingIncrement] | None
+    CompressFactor: int
+
+
+class RatingUnit(msgspec.Struct, kw_only=True):
+    ConnectFee: Decimal
+    RoundingMethod: str
+    RoundingDecimals: int
+    MaxCost: Decimal
+    MaxCostStrategy: str
+    TimingID: str
+    RatesID: str
+    RatingFiltersID: str
+
+
+class ChargedTiming(msgspec.Struct, kw_only=True):
+    Years: list[int]
+    Months: list[int]
+    MonthDays: list[int]
+    WeekDays: list[int]
+    StartTime: str
+
+
+class EventCost(msgspec.Struct, kw_only=True):
+    CGRID: str = ""
+    RunID: str = ""
+    StartTime: str = ""
+    Usage: int | None = None
+    Cost: Decimal | None = None
+    AccountSummary: Any = None
+    Charges: list[ChargingInterval] | None = None
+    Rating: dict[str, RatingUnit] = msgspec.field(default_factory=dict)
+    Accounting: dict[str, Any] = msgspec.field(default_factory=dict)
+    RatingFilters: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
+    Rates: dict[str, list[WireRate]] = msgspec.field(default_factory=dict)
+    Timings: dict[str, ChargedTiming] = msgspec.field(default_factory=dict)
+
+    def compute(self, rounding_decimals: int) -> None:
+        """Fill Usage and Cost from the charges (CGRateS ``EventCost.Compute``)."""
+        usage = 0
+        cost = Decimal(0)
+        for ci in self.Charges or ():
+            incs = [i for i in ci.Increments or () if i is not None]
+            usage += sum(i.Usage * i.CompressFactor for i in incs) * ci.CompressFactor
+            total = sum((i.Cost * i.CompressFactor for i in incs), Decimal(0))
+            cost += round_money(total, rounding_decimals, Rounding.MIDDLE) * ci.CompressFactor
+        self.Usage = usage
+        self.Cost = round_money(cost, rounding_decimals, Rounding.MIDDLE)
+
+
+class _Ids:
+    """Short hex ids, deterministic for one reply."""
+
+    def __init__(self, seed: str) -> None:
+        self.seed = seed
+        self.count = 0
+
+    def next(self) -> str:
+        self.count += 1
+        digest = hashlib.sha1(f"{self.seed}/{self.count}".encode(), usedforsecurity=False)
+        return digest.hexdigest()[:7]
+
+
+def _find(mapping: dict[str, Any], value: Any) -> str:
+    for key, known in mapping.items():
+        if known == value:
+            return key
+    return ""
+
+
+def _rating_id(ec: EventCost, ids: _Ids, ts: TimeSpan) -> str:
+    ri = ts.rate_interval
+    if ri is None:
+        return ""
+    filters = {
+        "Subject": ts.matched_subject,
+        "DestinationPrefix": ts.matched_prefix,
+        "DestinationID": ts.matched_dest_id,
+        "RatingPlanID": ts.rating_plan_id,
+    }
+    rf_id = _find(ec.RatingFilters, filters)
+    if not rf_id:
+        rf_id = ids.next()
+        ec.RatingFilters[rf_id] = filters
+    t = ri.timing
+    timing = ChargedTiming(
+        Years=list(t.years),
+        Months=list(t.months),
+        MonthDays=list(t.month_days),
+        WeekDays=list(t.week_days),
+        StartTime=t.start_time,
+    )
+    tm_id = _find(ec.Timings, timing)
+    if not tm_id:
+        tm_id = ids.next()
+        ec.Timings[tm_id] = timing
+    rt_id = ""
+    rates = _rates(ri.rating)
+    if rates:
+        rt_id = _find(ec.Rates, rates)
+        if not rt_id:
+            rt_id = ids.next()
+            ec.Rates[rt_id] = rates
+    r = ri.rating
+    unit = RatingUnit(
+        ConnectFee=money(r.connect_fee),
+        RoundingMethod=r.rounding_method,
+        RoundingDecimals=r.rounding_decimals,
+        MaxCost=money(r.max_cost),
+        MaxCostStrategy=r.max_cost_strategy,
+        TimingID=tm_id,
+        RatesID=rt_id,
+        RatingFiltersID=rf_id,
+    )
+    rating_id = _find(ec.Rating, unit)
+    if not rating_id:
+        rating_id = ids.next()
+        ec.Rating[rating_id] = unit
+    return rating_id
+
+
+def event_cost_from_call_cost(
+    cc: CallCost, rounding_decimals: int, cgrid: str = "", run_id: str = ""
+) -> EventCost:
+    """CGRateS ``NewEventCostFromCallCost`` followed by ``Compute``."""
+    start = format_rfc3339(cc.timespans[0].time_start, cc.tz) if cc.timespans else None
+    ec = EventCost(CGRID=cgrid, RunID=run_id, StartTime=start or format_rfc3339(ZERO_NS))
+    ids = _Ids(f"{cgrid}/{run_id}/{ec.StartTime}/{cc.destination}/{cc.cost}")
+    charges: list[ChargingInterval] = []
+    for ts in cc.timespans:
+        increments = [
+            ChargingIncrement(
+                Usage=inc.duration,
+                Cost=money(inc.cost),
+                AccountingID="",
+                CompressFactor=inc.compress_factor,
+            )
+            for inc in ts.increments or ()
+        ]
+        charges.append(
+            ChargingInterval(
+                RatingID=_rating_id(ec, ids, ts),
+                Increments=increments or None,
+                CompressFactor=ts.compress_factor,
+            )
+        )
+    ec.Charges = charges or None
+    ec.compute(rounding_decimals)
+    return ec
+
+
+# -- DataCost (APIerSv1.GetDataCost) ------------------------------------------------------
+
+
+class DataIncrement(msgspec.Struct, kw_only=True):
+    Amount: Decimal
+    Cost: Decimal
+    BalanceInfo: WireDebitInfo | None
+    CompressFactor: int
+
+
+class DataSpan(msgspec.Struct, kw_only=True):
+    DataStart: Decimal
+    DataEnd: Decimal
+    Cost: Decimal
+    RateInterval: WireRateInterval | None
+    DataIndex: Decimal
+    Increments: list[DataIncrement]
+    MatchedSubject: str
+    MatchedPrefix: str
+    MatchedDestId: str
+    RatingPlanID: str
+
+
+class DataCostReply(msgspec.Struct, kw_only=True):
+    Category: str
+    Tenant: str
+    Subject: str
+    Account: str
+    Destination: str
+    ToR: str
+    Cost: Decimal
+    DataSpans: list[DataSpan]
+    AccountSummary: Any = None
+
+
+def _seconds(ns: int) -> Decimal:
+    return money(Decimal(ns).scaleb(-9))
+
+
+def data_cost_reply(cc: CallCost) -> DataCostReply:
+    """CGRateS ``CallCost.ToDataCost``: amounts are the span's "ns" read as seconds."""
+    spans = []
+    for ts in cc.timespans:
+        wire = [_increment(i) for i in ts.increments or ()]
+        spans.append(
+            DataSpan(
+                DataStart=_seconds(ts.duration_index - ts.duration),
+                DataEnd=_seconds(ts.duration_index),
+                Cost=money(ts.cost),
+                RateInterval=_interval(ts.rate_interval),
+                DataIndex=_seconds(ts.duration_index),
+                Increments=[
+                    DataIncrement(
+                        Amount=_seconds(w.Duration),
+                        Cost=w.Cost,
+                        BalanceInfo=w.BalanceInfo,
+                        CompressFactor=w.CompressFactor,
+                    )
+                    for w in wire
+                ],
+                MatchedSubject=ts.matched_subject,
+                MatchedPrefix=ts.matched_prefix,
+                MatchedDestId=ts.matched_dest_id,
+                RatingPlanID=ts.rating_plan_id,
+            )
+        )
+    return DataCostReply(
+        Category=cc.category,
+        Tenant=cc.tenant,
+        Subject=cc.subject,
+        Account=cc.account,
+        Destination=cc.destination,
+        ToR=cc.tor,
+        Cost=money(cc.cost),
+        DataSpans=spans,
+    )
