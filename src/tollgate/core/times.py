@@ -96,7 +96,7 @@ def format_rfc3339(ns: int, tz: dt.tzinfo = dt.UTC) -> str:
     """Go's RFC3339Nano: ``2016-01-05T18:31:05Z``, fractions without trailing zeros."""
     secs, frac = divmod(ns, SECOND)
     wall = (_EPOCH + dt.timedelta(seconds=secs)).astimezone(tz)
-    text = wall.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{wall.year:04d}-{wall:%m-%dT%H:%M:%S}"
     if frac:
         text += "." + str(frac).rjust(9, "0").rstrip("0")
     offset = wall.utcoffset() or dt.timedelta(0)

@@ -143,7 +143,7 @@ def tutorial() -> RatingService:
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def builder() -> Callable[..., RatingService]:
     return build_service
 

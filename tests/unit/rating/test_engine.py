@@ -240,16 +240,17 @@ def prefixes(builder):
 
 
 @pytest.mark.parametrize(
-    ("number", "prefix", "dest", "cost"),
+    ("number", "match"),
     [
-        ("4917612345", "4917", "DE_MOB", 2),
-        ("4930123", "49", "DE", 1),
-        ("3312345", "*any", "*any", 5),
-        ("*any", "*any", "*any", 5),
-        ("", "*any", "*any", 5),
+        ("4917612345", ("4917", "DE_MOB", 2)),
+        ("4930123", ("49", "DE", 1)),
+        ("3312345", ("*any", "*any", 5)),
+        ("*any", ("*any", "*any", 5)),
+        ("", ("*any", "*any", 5)),
     ],
 )
-def test_longest_prefix_then_any(prefixes, call, number, prefix, dest, cost):
+def test_longest_prefix_then_any(prefixes, call, number, match):
+    prefix, dest, cost = match
     cc = prefixes.get_cost(call("1001", number, T0, "2024-01-01T10:01:00Z"))
     assert (cc.timespans[0].matched_prefix, cc.timespans[0].matched_dest_id) == (prefix, dest)
     assert cc.cost == cost
