@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tollgate.apier import ApierService, APIerSv1TariffPlans, APIerSv2TariffPlans
+from tollgate.apier import ApierService, APIerSv1TariffPlans, APIerSv2TariffPlans, load_partition
 from tollgate.core.api import Api
 from tollgate.core.config import Config, load_config
 from tollgate.core.registry import Registry
@@ -23,16 +23,49 @@ from tollgate.engine.services import (
     StorDBService,
     default_data_dir,
 )
+from tollgate.rating import (
+    APIerSv1Costs,
+    RALsV1,
+    RatingService,
+    RatingSettings,
+    ResponderCosts,
+    convert_tariff_plan,
+)
 from tollgate.rpc.dispatch import Dispatcher, Limiter
 from tollgate.rpc.metrics import RpcMetrics
 from tollgate.rpc.pool import ConnManager
 from tollgate.rpc.router import Router
 from tollgate.rpc.tls import client_context
 from tollgate.sessions.api import SessionSv1
+from tollgate.storage.datadb import DataDB
 
 __all__ = ["Engine"]
 
 logger = logging.getLogger(__name__)
+
+# the DataDB partitions rating is built from, in convert_tariff_plan's argument order
+_RATING_KINDS = (
+    "*destinations",
+    "*timings",
+    "*rates",
+    "*destination_rates",
+    "*rating_plans",
+    "*rating_profiles",
+)
+
+
+def rating_settings(cfg: Config) -> RatingSettings:
+    """What rating reads from ``general`` and ``rals``."""
+    general = cfg.general
+    return RatingSettings(
+        rounding_decimals=general.rounding_decimals,
+        default_tenant=general.default_tenant,
+        default_category=general.default_category,
+        default_timezone=general.default_timezone,
+        rp_subject_prefix_matching=cfg.rals.rp_subject_prefix_matching,
+        max_computed_usage=dict(cfg.rals.max_computed_usage),
+    )
+
 
 # Sections whose change is applied by restarting the listeners; the rest of the
 # foundation's sections (stores) need a process restart, which a reload says plainly.
@@ -66,6 +99,8 @@ class Engine:
         self.datadb = DataDBService(self)
         self.stordb = StorDBService(self)
         self.apier = ApierService(lambda: self.datadb.db)
+        self.rating = RatingService(settings=rating_settings(cfg))
+        self.apier.on_load(self._reload_rating)
         for api in self.apis():
             self.router.add_api(api)
         self.listeners = [
@@ -88,7 +123,21 @@ class Engine:
             SessionSv1(self),
             APIerSv1TariffPlans(self.apier),
             APIerSv2TariffPlans(self.apier),
+            ResponderCosts(self.rating),
+            APIerSv1Costs(self.rating),
+            RALsV1(self.rating),
         ]
+
+    async def _reload_rating(self, db: DataDB) -> None:
+        """Rebuild the rating data from the stored tariff plans (at start, after loads)."""
+        stored = {kind: await load_partition(db, kind) for kind in _RATING_KINDS}
+        converted = convert_tariff_plan(
+            *(stored[kind] for kind in _RATING_KINDS),
+            timezone=self.cfg.general.default_timezone,
+        )
+        self.rating.data.replace(
+            converted.destinations, converted.rating_plans, converted.rating_profiles
+        )
 
     def _conn_manager(self, cfg: Config) -> ConnManager:
         """``rpc_conns`` as pools of clients; ``*internal`` calls this engine's router."""
@@ -160,6 +209,7 @@ class Engine:
             general = new_cfg.general
             apply_log_level(general.log_level)
             self.limiter.configure(general.concurrent_requests, general.concurrent_strategy)
+            self.rating.settings = rating_settings(new_cfg)
             if old.as_json("rpc_conns") != new_cfg.as_json("rpc_conns") or (
                 old.as_json("general") != new_cfg.as_json("general")
             ):

@@ -1,4 +1,4 @@
-"""RPC methods of rating: Responder.GetCost*, APIerSv1.GetCost/GetDataCost/GetRatingPlanCost,
+"""RPC methods of rating: Responder.GetCost*, APIerSv1.GetCost/GetDataCost,
 RALsV1.GetRatingPlansCost.
 
 Responder errors go out bare (``UNAUTHORIZED_DESTINATION``); APIerSv1.GetCost and GetDataCost
@@ -122,7 +122,7 @@ def _answer_time(text: str, timezone: str) -> GoTime:
 
 
 class APIerSv1Costs(Api):
-    """``APIerSv1.GetCost``, ``GetDataCost`` and ``GetRatingPlanCost``."""
+    """``APIerSv1.GetCost`` and ``GetDataCost``."""
 
     namespace = "APIerSv1"
 
@@ -175,11 +175,6 @@ class APIerSv1Costs(Api):
         except TollgateError as exc:
             raise ServerError(exc) from None
         return data_cost_reply(cc)
-
-    @rpc_method("GetRatingPlanCost")
-    def get_rating_plan_cost(self, args: RatingPlanCostArg, ctx: CallContext) -> RatingPlanCost:
-        """Same as ``RALsV1.GetRatingPlansCost``."""
-        return _rating_plans_cost(self.service, args)
 
 
 def _rating_plans_cost(service: RatingService, args: RatingPlanCostArg) -> RatingPlanCost:
