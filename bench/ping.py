@@ -30,8 +30,9 @@ except ImportError:  # pragma: no cover
 class _Conn(asyncio.Protocol):
     """One pipelined connection: keeps ``window`` requests in flight until told to stop."""
 
-    def __init__(self, payload: bytes, window: int, stats: Stats) -> None:
-        self.head, self.tail = payload.split(b"@ID@")
+    def __init__(self, payloads: list[bytes], window: int, stats: Stats) -> None:
+        # each payload is a request with "@ID@" where its id goes; sent round robin
+        self.parts = [p.split(b"@ID@") for p in payloads]
         self.window = window
         self.stats = stats
         self.sent: dict[int, int] = {}
@@ -50,10 +51,12 @@ class _Conn(asyncio.Protocol):
             return
         now = time.perf_counter_ns()
         parts = []
+        templates = self.parts
         for _ in range(count):
             self.next_id += 1
             self.sent[self.next_id] = now
-            parts.append(self.head + str(self.next_id).encode() + self.tail)
+            head, tail = templates[self.next_id % len(templates)]
+            parts.append(head + str(self.next_id).encode() + tail)
         self.transport.write(b"".join(parts))
 
     def data_received(self, data: bytes) -> None:
@@ -96,11 +99,15 @@ def _percentile(values: list[int], pct: float) -> float:
     return values[min(len(values) - 1, int(len(values) * pct))] / 1e6
 
 
+def payload(method: str, params: str) -> bytes:
+    """A request template for :func:`run_load`: ``params`` is the JSON of params[0]."""
+    return ('{"method":' + json.dumps(method) + ',"params":[' + params + '],"id":@ID@}\n').encode()
+
+
 async def run_load(
     address: str,
     *,
-    method: str,
-    params: str,
+    payloads: list[bytes],
     conns: int,
     pipeline: int,
     duration: float,
@@ -108,15 +115,12 @@ async def run_load(
 ) -> dict[str, float]:
     """Drive the load and return the figures (requests/s, p50/p99 ms, errors)."""
     host, port = address.rsplit(":", 1)
-    payload = (
-        '{"method":' + json.dumps(method) + ',"params":[' + params + '],"id":@ID@}\n'
-    ).encode()
     stats = Stats()
     loop = asyncio.get_running_loop()
     protocols = []
     for _ in range(conns):
         _, proto = await loop.create_connection(
-            lambda: _Conn(payload, pipeline, stats), host, int(port)
+            lambda: _Conn(payloads, pipeline, stats), host, int(port)
         )
         protocols.append(proto)
     await asyncio.sleep(warmup)
@@ -141,13 +145,15 @@ async def run_load(
 
 
 @contextlib.contextmanager
-def spawn_engine(extra_config: dict[str, object] | None = None) -> Iterator[tuple[str, int]]:
+def spawn_engine(
+    extra_config: dict[str, object] | None = None, *engine_args: str
+) -> Iterator[tuple[str, int]]:
     """Start ``tollgate engine`` on free ports with a temporary data folder."""
     from tollgate.testing.engine import EngineProcess
 
     with tempfile.TemporaryDirectory(prefix="tollgate-bench-") as tmp:
         extra = {"general": {"log_level": 3}, **(extra_config or {})}
-        engine = EngineProcess.prepare(Path(tmp), extra).start()
+        engine = EngineProcess.prepare(Path(tmp), extra).start(*engine_args)
         try:
             assert engine.proc is not None
             yield f"127.0.0.1:{engine.ports['rpc_json']}", engine.proc.pid
@@ -176,8 +182,7 @@ def main() -> int:
     async def go(address: str) -> dict[str, float]:
         return await run_load(
             address,
-            method=args.method,
-            params=args.params,
+            payloads=[payload(args.method, args.params)],
             conns=args.conns,
             pipeline=args.pipeline,
             duration=args.duration,
