@@ -138,10 +138,10 @@ def test_reload_moves_a_listener_to_its_new_address(engine: EngineProcess) -> No
 
 def test_pid_file_is_written_and_removed(tmp_path: Path) -> None:
     pid_file = tmp_path / "tollgate.pid"
-    proc = EngineProcess.prepare(tmp_path / "e").start("-pid", str(pid_file))
-    assert proc.proc is not None
-    assert pid_file.read_text().strip() == str(proc.proc.pid)
-    assert proc.stop() == 0
+    with EngineProcess.prepare(tmp_path / "e").start("-pid", str(pid_file)) as proc:
+        assert proc.proc is not None
+        assert pid_file.read_text().strip() == str(proc.proc.pid)
+        assert proc.stop() == 0
     assert not pid_file.exists()
 
 
@@ -298,9 +298,9 @@ def test_bijson_port_stays_closed_while_sessions_are_disabled(engine: EngineProc
 
 
 def test_log_level_flag_filters_the_log(tmp_path: Path) -> None:
-    quiet = EngineProcess.prepare(tmp_path / "quiet").start("-log_level", "3")
-    assert quiet.stop() == 0
+    with EngineProcess.prepare(tmp_path / "quiet").start("-log_level", "3") as quiet:
+        assert quiet.stop() == 0
     assert "listening on" not in quiet.log()
-    chatty = EngineProcess.prepare(tmp_path / "chatty").start("-log_level", "6")
-    assert chatty.stop() == 0
+    with EngineProcess.prepare(tmp_path / "chatty").start("-log_level", "6") as chatty:
+        assert chatty.stop() == 0
     assert "rpc_json listening on" in chatty.log()

@@ -84,12 +84,30 @@ def test_load_api_errors_match_cgrates(engine: EngineProcess) -> None:
         rpc(port, "APIerSv1.LoadTariffPlanFromFolder", {"FolderPath": "/INVALID/"})
 
 
-def test_load_at_start_and_the_plan_survives_a_restart(tmp_path: Path) -> None:
-    proc = EngineProcess.prepare(tmp_path).start("-load_tariffplan", str(TUTORIAL))
-    port = proc.ports["rpc_json"]
-    assert sorted(rpc(port, "APIerSv1.GetRatingPlanIDs", {})) == TUTORIAL_PLANS
-    assert rpc(port, "APIerSv1.GetActionPlanIDs", {"Tenant": "cgrates.org"}) == ["AP_PACKAGE_10"]
-    assert proc.stop() == 0
-    proc.start()
-    assert sorted(rpc(port, "APIerSv1.GetRatingPlanIDs", {})) == TUTORIAL_PLANS
-    assert proc.stop() == 0
+def test_load_at_start_completes_before_ports_open_and_survives_a_restart(
+    tmp_path: Path,
+) -> None:
+    with EngineProcess.prepare(tmp_path).start("-load_tariffplan", str(TUTORIAL)) as proc:
+        port = proc.ports["rpc_json"]
+        # no wait: the port opens only once the plan is loaded
+        assert sorted(rpc(port, "APIerSv1.GetRatingPlanIDs", {})) == TUTORIAL_PLANS
+        assert rpc(port, "APIerSv1.GetActionPlanIDs", {"Tenant": "cgrates.org"}) == [
+            "AP_PACKAGE_10"
+        ]
+        assert proc.stop() == 0
+        proc.start()
+        assert sorted(rpc(port, "APIerSv1.GetRatingPlanIDs", {})) == TUTORIAL_PLANS
+        assert proc.stop() == 0
+
+
+def test_a_bad_plan_at_start_stops_the_engine_with_status_1(tmp_path: Path) -> None:
+    proc = EngineProcess.prepare(tmp_path)
+    out = subprocess.run(
+        proc.command("-load_tariffplan", str(tmp_path / "missing")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 1
+    assert "INVALID_PATH" in out.stderr

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,10 +43,12 @@ class ApierService(Service):
     name = "apier"
     requires = ("datadb",)
 
-    def __init__(self, datadb: Callable[[], DataDB | None]) -> None:
+    def __init__(self, datadb: Callable[[], DataDB | None], *, preload: Sequence[str] = ()) -> None:
         self._datadb = datadb
         self._hooks: list[ReloadHook] = []
         self._lock = asyncio.Lock()
+        # folders loaded at start, before any listener opens (tollgate engine -load_tariffplan)
+        self.preload = tuple(preload)
 
     def on_load(self, hook: ReloadHook) -> None:
         """Call ``hook(datadb)`` at start and after every tariff-plan load."""
@@ -61,6 +63,8 @@ class ApierService(Service):
 
     async def start(self) -> None:
         await self._reload()
+        for folder in self.preload:
+            await self.load_folder(folder)
 
     async def _reload(self) -> None:
         for hook in self._hooks:

@@ -98,24 +98,19 @@ async def _serve(cfg: object, args: argparse.Namespace, shutdown_after: float) -
     from tollgate.engine.app import Engine
 
     assert isinstance(cfg, Config)
-    engine = Engine(cfg, config_path=args.config_path, data_dir=args.data_dir, node_id=args.node_id)
+    engine = Engine(
+        cfg,
+        config_path=args.config_path,
+        data_dir=args.data_dir,
+        node_id=args.node_id,
+        preload=(args.load_tariffplan,) if args.load_tariffplan else (),
+    )
     try:
         await engine.start()
     except ServiceStartError as exc:
         logger.critical("%s", exc)
         print(f"tollgate engine: {exc}", file=sys.stderr)
         return 1
-    if args.load_tariffplan:
-        from tollgate.core.errors import TollgateError
-
-        try:
-            await engine.apier.load_folder(args.load_tariffplan)
-        except TollgateError as exc:
-            print(
-                f"tollgate engine: -load_tariffplan {args.load_tariffplan}: {exc}", file=sys.stderr
-            )
-            await engine.stop()
-            return 1
     pid_file = Path(args.pid) if args.pid else None
     if pid_file is not None:
         pid_file.write_text(f"{os.getpid()}\n")

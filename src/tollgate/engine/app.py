@@ -82,6 +82,7 @@ class Engine:
         config_path: str | None = None,
         data_dir: str | Path | None = None,
         node_id: str | None = None,
+        preload: tuple[str, ...] = (),
     ) -> None:
         self.cfg = cfg
         self.config_path = config_path
@@ -98,7 +99,7 @@ class Engine:
         self.conns = self._conn_manager(cfg)
         self.datadb = DataDBService(self)
         self.stordb = StorDBService(self)
-        self.apier = ApierService(lambda: self.datadb.db)
+        self.apier = ApierService(lambda: self.datadb.db, preload=preload)
         self.rating = RatingService(settings=rating_settings(cfg))
         self.apier.on_load(self._reload_rating)
         for api in self.apis():
