@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +69,47 @@ class ApierService(Service):
     async def _reload(self) -> None:
         for hook in self._hooks:
             await hook(self.db)
+
+    async def reload(self) -> None:
+        """Rebuild every subsystem's run-time objects from the DataDB (as after a load)."""
+        async with self._lock:
+            await self._reload()
+
+    async def apply(
+        self,
+        writes: Mapping[str, Mapping[str, bytes]],
+        removes: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Write and remove DataDB items (per partition kind), then reload; all or nothing.
+
+        When the reload refuses the result (a broken reference, a bad activation time)
+        the previous values are put back, the subsystems rebuilt from them, and the
+        reload's error raised: the DataDB never keeps what the engine could not start on.
+        """
+        removes = removes or {}
+        async with self._lock:
+            db = self.db
+            before: dict[str, dict[str, bytes | None]] = {}
+            for kind in {*writes, *removes}:
+                keys = [*writes.get(kind, {}), *removes.get(kind, ())]
+                before[kind] = dict(zip(keys, await db.get_many(kind, keys), strict=True))
+            for kind, items in writes.items():
+                if items:
+                    await db.set_many(kind, items)
+            for kind, gone in removes.items():
+                for key in gone:
+                    await db.remove(kind, key)
+            try:
+                await self._reload()
+            except Exception:
+                for kind, old in before.items():
+                    for key, value in old.items():
+                        if value is None:
+                            await db.remove(kind, key)
+                        else:
+                            await db.set(kind, key, value)
+                await self._reload()
+                raise
 
     async def load_folder(
         self, folder: str, *, strict: bool = False, dry_run: bool = False

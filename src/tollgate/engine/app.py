@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tollgate.apier import ApierService, APIerSv1TariffPlans, APIerSv2TariffPlans, load_partition
+from tollgate.apier.rating_api import APIerSv1Rating, APIerSv2Rating
 from tollgate.core.api import Api
 from tollgate.core.config import Config, load_config
 from tollgate.core.registry import Registry
@@ -124,6 +125,8 @@ class Engine:
             SessionSv1(self),
             APIerSv1TariffPlans(self.apier),
             APIerSv2TariffPlans(self.apier),
+            APIerSv1Rating(self.apier, self.rating),
+            APIerSv2Rating(self.apier, self.rating),
             ResponderCosts(self.rating),
             APIerSv1Costs(self.rating),
             RALsV1(self.rating),
