@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
+from typing import ClassVar
 
 import msgspec
 
@@ -28,6 +29,8 @@ __all__ = [
     "RatingPlanActivation",
     "RatingProfile",
     "ToR",
+    "fixed_offset",
+    "local_date",
     "profile_key",
 ]
 
@@ -65,11 +68,38 @@ def _hms(text: str) -> int:
     return (hh * 3600 + mm * 60 + ss) * SECOND
 
 
-class RITiming(msgspec.Struct, frozen=True, kw_only=True):
+_FIXED: dict[dt.tzinfo, int | None] = {}
+_UNIX_DAY0 = dt.date(1970, 1, 1).toordinal()
+
+
+def fixed_offset(tz: dt.tzinfo) -> int | None:
+    """Nanoseconds east of UTC when ``tz`` is one fixed offset of whole seconds (UTC,
+    ``±hh:mm``), else None: zones with DST keep the datetime arithmetic."""
+    try:
+        return _FIXED[tz]
+    except KeyError:
+        pass
+    offset = tz.utcoffset(None) if isinstance(tz, dt.timezone) else None
+    if len(_FIXED) > 1024:  # zones come from requests: keep the memo bounded
+        _FIXED.clear()
+    fixed = None if offset is None or offset.microseconds else offset // dt.timedelta(seconds=1)
+    _FIXED[tz] = None if fixed is None else fixed * SECOND
+    return _FIXED[tz]
+
+
+def local_date(at: int, offset: int) -> dt.date:
+    """The wall-clock date of ``at`` at a fixed ``offset`` (ns)."""
+    return dt.date.fromordinal(_UNIX_DAY0 + (at + offset) // _DAY)
+
+
+class RITiming(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     """When a rate interval applies; empty tuples mean every year/month/day/weekday.
 
     Week days are as written (0 or 7 = Sunday, 1 = Monday). ``start_time`` is ``HH:MM:SS``;
     an empty ``end_time`` runs to the end of the day.
+
+    In a fixed-offset zone (UTC, ``±hh:mm``) the checks are integer arithmetic on the
+    parsed clock times below; zones with DST go through datetime as before.
     """
 
     years: tuple[int, ...] = ()
@@ -79,18 +109,64 @@ class RITiming(msgspec.Struct, frozen=True, kw_only=True):
     start_time: str = "00:00:00"
     end_time: str = ""
 
+    # derived once in __post_init__, written through __dict__ (the Struct is frozen), so
+    # no timing check parses HH:MM:SS or builds a weekday set per call
+    _start: ClassVar[int]  # start_time, ns since midnight
+    _end: ClassVar[int]  # end_time, ns since midnight (a whole day when empty)
+    _week: ClassVar[frozenset[int]]  # week_days mod 7 (Sunday = 0)
+    _dated: ClassVar[bool]  # years, months or month_days restrict it
+    _always: ClassVar[bool]  # no restriction at all: active at every instant
+
+    def __post_init__(self) -> None:
+        derived = self.__dict__
+        derived["_start"] = _hms(self.start_time) if self.start_time else 0
+        derived["_end"] = _hms(self.end_time) if self.end_time else _DAY
+        derived["_week"] = frozenset(d % 7 for d in self.week_days)
+        derived["_dated"] = bool(self.years or self.months or self.month_days)
+        derived["_always"] = not (
+            self.years
+            or self.months
+            or self.month_days
+            or self.week_days
+            or self._start
+            or self.end_time
+        )
+
     def left_margin(self, at: int, tz: dt.tzinfo) -> int:
         """The start of this timing on the (local) day of ``at``."""
-        return _day_start(at, tz) + (_hms(self.start_time) if self.start_time else 0)
+        offset = fixed_offset(tz)
+        if offset is None:
+            return _day_start(at, tz) + self._start
+        return at - (at + offset) % _DAY + self._start
 
     def right_margin(self, at: int, tz: dt.tzinfo) -> int:
-        """The end of this timing on the (local) day of ``at``: EndTime or 23:59:59 + 1s."""
-        start = _day_start(at, tz)
-        if self.end_time:
-            return start + _hms(self.end_time)
-        return start + _DAY  # 23:59:59 + 1s; DST days are ignored as in a fixed zone
+        """The end of this timing on the (local) day of ``at``: EndTime or 23:59:59 + 1s
+        (DST days are ignored as in a fixed zone)."""
+        offset = fixed_offset(tz)
+        if offset is None:
+            return _day_start(at, tz) + self._end
+        return at - (at + offset) % _DAY + self._end
 
     def is_active_at(self, at: int, tz: dt.tzinfo) -> bool:
+        offset = fixed_offset(tz)
+        if offset is None:
+            return self._is_active_on_wall(at, tz)
+        if self._always:
+            return True
+        local = at + offset
+        if self._week and (local // _DAY + 4) % 7 not in self._week:  # 1970-01-01: Thursday
+            return False
+        if self._dated:
+            date = local_date(at, offset)
+            if self.years and date.year not in self.years:
+                return False
+            if self.months and date.month not in self.months:
+                return False
+            if self.month_days and date.day not in self.month_days:
+                return False
+        return self._start <= local % _DAY <= self._end
+
+    def _is_active_on_wall(self, at: int, tz: dt.tzinfo) -> bool:
         wall = _wall(at, tz)
         if self.years and wall.year not in self.years:
             return False
@@ -98,7 +174,7 @@ class RITiming(msgspec.Struct, frozen=True, kw_only=True):
             return False
         if self.month_days and wall.day not in self.month_days:
             return False
-        if self.week_days and wall.isoweekday() % 7 not in {d % 7 for d in self.week_days}:
+        if self.week_days and wall.isoweekday() % 7 not in self._week:
             return False
         if at < self.left_margin(at, tz):
             return False
@@ -154,9 +230,14 @@ class RateInterval(msgspec.Struct, frozen=True, kw_only=True):
     def contains(self, at: int, tz: dt.tzinfo, *, end_time: bool = False) -> bool:
         """Whether the timing is active at ``at``; an end at 00:00:00 counts as 23:59:59."""
         if end_time:
-            wall = _wall(at, tz)
-            if wall.hour == 0 and wall.minute == 0 and wall.second == 0:
-                at -= SECOND
+            offset = fixed_offset(tz)
+            if offset is not None:
+                if (at + offset) // SECOND % 86400 == 0:
+                    at -= SECOND
+            else:
+                wall = _wall(at, tz)
+                if wall.hour == 0 and wall.minute == 0 and wall.second == 0:
+                    at -= SECOND
         return self.timing.is_active_at(at, tz)
 
     def same_slot(self, other: RateInterval | None) -> bool:

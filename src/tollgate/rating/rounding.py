@@ -1,19 +1,40 @@
-"""``utils.Round`` of CGRateS on Decimals: ``*up``, ``*down``, ``*middle``, anything else = none."""
+"""``utils.Round`` of CGRateS on Decimals: ``*up``, ``*middle``, ``*down``, anything else = none."""
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Decimal,
+    InvalidOperation,
+)
 from enum import StrEnum
+from functools import cache
 
 __all__ = ["Rounding", "money", "round_money"]
 
 _HALF = Decimal("0.5")
+_ZERO = Decimal(0)
 
 
 class Rounding(StrEnum):
     UP = "*up"
     MIDDLE = "*middle"
     DOWN = "*down"
+
+
+# plain strs: comparing with them is cheaper than with StrEnum members
+_UP, _MIDDLE, _DOWN = "*up", "*middle", "*down"
+_METHODS = frozenset((_UP, _MIDDLE, _DOWN))
+
+
+@cache
+def _steps(decimals: int) -> tuple[Decimal, Decimal]:
+    """(10^-decimals, the ``*up`` noise guard 10^-max(7, decimals) in unscaled units)."""
+    step = Decimal(1).scaleb(-decimals)
+    return step, Decimal(1).scaleb(-max(7, decimals) - decimals)
 
 
 def round_money(value: Decimal, decimals: int, method: str) -> Decimal:
@@ -23,13 +44,31 @@ def round_money(value: Decimal, decimals: int, method: str) -> Decimal:
     units) rounds down. ``*middle`` is half-up on the fraction as Go's ``math.Modf`` sees it
     (so negative values floor). Unknown methods leave the value unrounded.
     """
-    if method not in (Rounding.UP, Rounding.MIDDLE, Rounding.DOWN):
+    if method not in _METHODS:
         return value
+    step, guard = _steps(decimals)
+    # one quantize instead of scaleb / to_integral / subtract / scaleb (~5x cheaper); the
+    # unary plus first rounds to the context precision exactly as scaleb does
+    value = +value
+    try:
+        if method == _MIDDLE:
+            rounded = value.quantize(step, ROUND_HALF_UP if value >= 0 else ROUND_FLOOR)
+        else:
+            rounded = value.quantize(step, ROUND_FLOOR)
+            # Go's Modf fraction of a negative value is <= 0: *up floors it as well
+            if method == _UP and value > 0 and value - rounded >= guard:
+                rounded = value.quantize(step, ROUND_CEILING)
+    except InvalidOperation:  # more digits than the context holds: the long way
+        return _round_scaled(value, decimals, method)
+    return money(rounded)
+
+
+def _round_scaled(value: Decimal, decimals: int, method: str) -> Decimal:
     scaled = value.scaleb(decimals)
     frac = scaled - scaled.to_integral_value(ROUND_DOWN)
-    if method == Rounding.DOWN:
+    if method == _DOWN:
         up = False
-    elif method == Rounding.MIDDLE:
+    elif method == _MIDDLE:
         up = frac >= _HALF
     else:
         up = frac >= Decimal(1).scaleb(-max(7, decimals))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tollgate.core.durations import SECOND
-from tollgate.rating.models import RateInterval
+from tollgate.rating.models import RateInterval, fixed_offset, local_date
 from tollgate.rating.rounding import Rounding, round_money
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 _ZERO = Decimal(0)
+_DAY = 86400 * SECOND
 
 
 @dataclass(slots=True)
@@ -166,9 +167,15 @@ class TimeSpan:
                 return None
             return self._tail(split)
         # only the end is inside: cut where the interval starts on the day the span starts
-        left = _wall(interval.timing.left_margin(self.time_end, tz), tz)
-        first = _wall(self.time_start, tz)
-        split = _at(first.replace(hour=left.hour, minute=left.minute, second=left.second))
+        left_margin = interval.timing.left_margin(self.time_end, tz)
+        offset = fixed_offset(tz)
+        if offset is not None:
+            day_start = self.time_start - (self.time_start + offset) % _DAY
+            split = day_start + (left_margin + offset) // SECOND % 86400 * SECOND
+        else:
+            left = _wall(left_margin, tz)
+            first = _wall(self.time_start, tz)
+            split = _at(first.replace(hour=left.hour, minute=left.minute, second=left.second))
         if split == self.time_end:
             return None
         new = self._tail(split)
@@ -183,6 +190,18 @@ class TimeSpan:
 
     def split_by_day(self) -> TimeSpan | None:
         """Cut at the next local midnight when the span ends on another day of the month."""
+        offset = fixed_offset(self.tz)
+        if offset is not None:
+            start, end = self.time_start + offset, self.time_end + offset
+            # same local day: no date needed (the common case); else compare days of month
+            if start // _DAY == end // _DAY or (
+                local_date(self.time_start, offset).day == local_date(self.time_end, offset).day
+            ):
+                return None
+            split = self.time_start - start % _DAY + _DAY
+            if split >= self.time_end:
+                return None
+            return self._tail(split)
         first = _wall(self.time_start, self.tz)
         last = _wall(self.time_end, self.tz)
         if first.day == last.day:
