@@ -19,13 +19,14 @@ from tollgate.storage.errors import StorageError
 from tollgate.storage.stordb.base import StorDB
 from tollgate.storage.stordb.schema import metadata
 from tollgate.storage.stordb.schema import versions as versions_table
+from tollgate.storage.stordb.tariffplans import TariffPlanStore
 
 __all__ = ["SQLStorDB"]
 
 logger = logging.getLogger(__name__)
 
 
-class SQLStorDB(StorDB):
+class SQLStorDB(TariffPlanStore, StorDB):
     """StorDB on SQLAlchemy Core (async); tables are created on open when missing."""
 
     def __init__(self, url: str) -> None:
