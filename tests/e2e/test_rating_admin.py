@@ -250,3 +250,78 @@ def test_changes_survive_a_restart(tutorial: EngineProcess) -> None:
     assert _cost(port, "3001", "1001")["Cost"] == cost
     with pytest.raises(RpcError, match=r"^NOT_FOUND$"):
         rpc(port, "APIerSv1.GetRatingPlan", "RP_1002_LOW")
+
+
+# -- StorDB tariff plans --------------------------------------------------------------------
+
+TP_ITEMS: list[tuple[str, dict[str, Any]]] = [
+    ("Destination", {"TPid": "TP1", "ID": "DST_UK", "Prefixes": ["44", "4420"]}),
+    ("Timing", {"TPid": "TP1", "ID": "PEAK", "Years": "*any", "Months": "*any",
+                "MonthDays": "*any", "WeekDays": "1;2;3;4;5", "Time": "08:00:00"}),
+    ("Rate", {"TPid": "TP1", "ID": "RT_UK", "RateSlots": [
+        {"ConnectFee": 0.5, "Rate": 0.3, "RateUnit": "60s", "RateIncrement": "60s",
+         "GroupIntervalStart": "0s"}]}),
+    ("DestinationRate", {"TPid": "TP1", "ID": "DR_UK", "DestinationRates": [
+        {"DestinationId": "DST_UK", "RateId": "RT_UK", "Rate": None, "RoundingMethod": "*up",
+         "RoundingDecimals": 4, "MaxCost": 0, "MaxCostStrategy": ""}]}),
+    ("RatingPlan", {"TPid": "TP1", "ID": "RP_UK", "RatingPlanBindings": [
+        {"DestinationRatesId": "DR_UK", "TimingId": "*any", "Weight": 10}]}),
+]  # fmt: skip
+IDS_METHOD = {
+    "Destination": "GetTPDestinationIDs",
+    "Timing": "GetTPTimingIds",
+    "Rate": "GetTPRateIds",
+    "DestinationRate": "GetTPDestinationRateIds",
+    "RatingPlan": "GetTPRatingPlanIds",
+}
+
+
+def test_tp_items_round_trip_through_the_stordb(engine: EngineProcess) -> None:
+    port = engine.ports["rpc_json"]
+    for kind, item in TP_ITEMS:
+        assert rpc(port, f"APIerSv1.SetTP{kind}", item) == "OK"
+        assert rpc(port, f"APIerSv1.GetTP{kind}", {"TPid": "TP1", "ID": item["ID"]}) == item
+        assert rpc(port, f"APIerSv1.{IDS_METHOD[kind]}", {"TPid": "TP1"}) == [item["ID"]]
+        with pytest.raises(RpcError, match=r"^MANDATORY_IE_MISSING: \[TPid ID\]$"):
+            rpc(port, f"APIerSv1.GetTP{kind}", {})
+        with pytest.raises(RpcError, match=r"^NOT_FOUND$"):
+            rpc(port, f"APIerSv1.GetTP{kind}", {"TPid": "TP2", "ID": item["ID"]})
+    with pytest.raises(RpcError, match=r"^MANDATORY_IE_MISSING: \[TPid ID Prefixes\]$"):
+        rpc(port, "APIerSv1.SetTPDestination", {})
+    assert (
+        rpc(port, "APIerSv2.GetTPDestination", {"TPid": "TP1", "Tag": "DST_UK"}) == TP_ITEMS[0][1]
+    )
+    profile = {"TPid": "TP1", "LoadId": "L1", "Tenant": "cgrates.org", "Category": "call",
+               "Subject": "4001", "RatingPlanActivations": [
+                   {"ActivationTime": "2014-01-14T00:00:00Z", "RatingPlanId": "RP_UK",
+                    "FallbackSubjects": ""}]}  # fmt: skip
+    assert rpc(port, "APIerSv1.SetTPRatingProfile", profile) == "OK"
+    pid = "L1:cgrates.org:call:4001"
+    got = rpc(port, "APIerSv1.GetTPRatingProfile", {"TPid": "TP1", "RatingProfileID": pid})
+    assert got == profile
+    assert rpc(port, "APIerSv1.GetTPRatingProfileIds", {"TPid": "TP1"}) == [pid]
+    assert rpc(port, "APIerSv1.GetTPRatingProfileLoadIds", {"TPid": "TP1"}) == ["L1"]
+    by_load = rpc(port, "APIerSv1.GetTPRatingProfilesByLoadID", {"TPid": "TP1", "LoadId": "L1"})
+    assert by_load == [profile]
+    with pytest.raises(RpcError, match=r"^Wrong TPRatingProfileId: x$"):
+        rpc(port, "APIerSv1.GetTPRatingProfile", {"TPid": "TP1", "RatingProfileID": "x"})
+
+    # load the plan, then the profile, into the DataDB: GetCost rates the new subject
+    with pytest.raises(RpcError, match=r"could not load rating plans for tag: RP_UK"):
+        rpc(port, "APIerSv1.LoadRatingProfile", {"TPid": "TP1", "LoadId": "L1"})
+    assert rpc(port, "APIerSv1.LoadRatingPlan", {"TPid": "TP1", "RatingPlanId": "RP_UK"}) == "OK"
+    assert rpc(port, "APIerSv1.GetRatingPlan", "RP_UK")["Id"] == "RP_UK"
+    assert rpc(port, "APIerSv1.LoadRatingProfile", {"TPid": "TP1", "LoadId": "L1"}) == "OK"
+    assert _cost(port, "4001", "442071234567", "1m")["Cost"] == 0.8
+    with pytest.raises(RpcError, match=r"^NOT_FOUND$"):
+        rpc(port, "APIerSv1.LoadRatingPlan", {"TPid": "TP1", "RatingPlanId": "RP_NOPE"})
+    with pytest.raises(RpcError, match=r"^MANDATORY_IE_MISSING: \[TPid\]$"):
+        rpc(port, "APIerSv1.LoadRatingPlan", {})
+
+    for kind, item in TP_ITEMS:
+        assert rpc(port, f"APIerSv1.RemoveTP{kind}", {"TPid": "TP1", "ID": item["ID"]}) == "OK"
+        with pytest.raises(RpcError, match=r"^NOT_FOUND$"):
+            rpc(port, f"APIerSv1.{IDS_METHOD[kind]}", {"TPid": "TP1"})
+    rpc(port, "APIerSv1.RemoveTPRatingProfile", {"TPid": "TP1", "RatingProfileID": pid})
+    with pytest.raises(RpcError, match=r"^NOT_FOUND$"):
+        rpc(port, "APIerSv1.GetTPRatingProfileIds", {"TPid": "TP1"})

@@ -11,6 +11,8 @@ from typing import Any
 
 from tollgate.apier import ApierService, APIerSv1TariffPlans, APIerSv2TariffPlans, load_partition
 from tollgate.apier.rating_api import APIerSv1Rating, APIerSv2Rating
+from tollgate.apier.tp_api import APIerSv1TPRating, APIerSv2TPRating
+from tollgate.apier.tp_load import APIerSv1TPLoads
 from tollgate.core.api import Api
 from tollgate.core.config import Config, load_config
 from tollgate.core.registry import Registry
@@ -127,6 +129,11 @@ class Engine:
             APIerSv2TariffPlans(self.apier),
             APIerSv1Rating(self.apier, self.rating),
             APIerSv2Rating(self.apier, self.rating),
+            APIerSv1TPRating(lambda: self.stordb.db),
+            APIerSv2TPRating(lambda: self.stordb.db),
+            APIerSv1TPLoads(
+                lambda: self.stordb.db, self.apier, lambda: self.cfg.general.default_timezone
+            ),
             ResponderCosts(self.rating),
             APIerSv1Costs(self.rating),
             RALsV1(self.rating),
