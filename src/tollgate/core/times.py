@@ -21,6 +21,7 @@ from tollgate.core.durations import SECOND, parse_duration
 __all__ = [
     "ZERO_NS",
     "GoTime",
+    "fixed_offset",
     "format_rfc3339",
     "parse_rfc3339",
     "parse_time_detect_layout",
@@ -92,8 +93,69 @@ class GoTime(NamedTuple):
         return format_rfc3339(self.ns, self.tz)
 
 
+_FIXED: dict[dt.tzinfo, int | None] = {}
+
+
+def fixed_offset(tz: dt.tzinfo) -> int | None:
+    """Nanoseconds east of UTC when ``tz`` is one fixed offset of whole seconds (UTC,
+    ``±hh:mm``), else None (a zone with DST: callers keep datetime arithmetic for it)."""
+    try:
+        return _FIXED[tz]
+    except KeyError:
+        pass
+    offset = tz.utcoffset(None) if isinstance(tz, dt.timezone) else None
+    if len(_FIXED) > 1024:  # zones come from requests: keep the memo bounded
+        _FIXED.clear()
+    if offset is None or offset.microseconds:
+        _FIXED[tz] = None
+    else:
+        _FIXED[tz] = offset // dt.timedelta(seconds=1) * SECOND
+    return _FIXED[tz]
+
+
+_DAY = 86400 * SECOND
+_UNIX_DAY0 = dt.date(1970, 1, 1).toordinal()
+_DAYS_IN_RANGE = range(1 - _UNIX_DAY0, dt.date.max.toordinal() + 1 - _UNIX_DAY0)
+_DATE_TEXT: dict[int, str] = {}
+_ZONE_TEXT: dict[int, str] = {}
+
+
+def _date_text(day: int) -> str:
+    """``YYYY-MM-DD`` of a day number since 1970-01-01, memoised (calls cluster on few days)."""
+    text = _DATE_TEXT.get(day)
+    if text is None:
+        date = dt.date.fromordinal(_UNIX_DAY0 + day)
+        text = f"{date.year:04d}-{date.month:02d}-{date.day:02d}"
+        if len(_DATE_TEXT) > 4096:
+            _DATE_TEXT.clear()
+        _DATE_TEXT[day] = text
+    return text
+
+
+def _zone_text(offset: int) -> str:
+    text = _ZONE_TEXT.get(offset)
+    if text is None:
+        total = offset // SECOND
+        hours, minutes = divmod(abs(total) // 60, 60)
+        text = f"{'+' if total >= 0 else '-'}{hours:02d}:{minutes:02d}" if total else "Z"
+        _ZONE_TEXT[offset] = text
+    return text
+
+
 def format_rfc3339(ns: int, tz: dt.tzinfo = dt.UTC) -> str:
     """Go's RFC3339Nano: ``2016-01-05T18:31:05Z``, fractions without trailing zeros."""
+    fixed = fixed_offset(tz)
+    if fixed is not None:
+        # integer arithmetic and a memoised date: no datetime per call in fixed zones
+        day, rest = divmod(ns + fixed, _DAY)
+        if day in _DAYS_IN_RANGE and ns // _DAY in _DAYS_IN_RANGE:  # else datetime raises
+            secs, frac = divmod(rest, SECOND)
+            hours, secs = divmod(secs, 3600)
+            minutes, secs = divmod(secs, 60)
+            text = f"{_date_text(day)}T{hours:02d}:{minutes:02d}:{secs:02d}"
+            if frac:
+                text += "." + str(frac).rjust(9, "0").rstrip("0")
+            return text + _zone_text(fixed)
     secs, frac = divmod(ns, SECOND)
     wall = (_EPOCH + dt.timedelta(seconds=secs)).astimezone(tz)
     text = f"{wall.year:04d}-{wall:%m-%dT%H:%M:%S}"
@@ -117,14 +179,28 @@ def parse_rfc3339(text: str) -> GoTime:
     match = _RFC3339.fullmatch(text)
     if match is None:
         raise ValueError(f'parsing time "{text}": cannot parse as RFC3339')
-    y, mo, d, hh, mi, ss, frac, zulu, sign, oh, om = match.groups()
-    if zulu:
-        tz: dt.tzinfo = dt.UTC
-    else:
+    return _from_rfc3339(match)
+
+
+_OFFSET_ZONES: dict[str, dt.tzinfo] = {}
+
+
+def _offset_zone(sign: str, oh: str, om: str) -> dt.tzinfo:
+    """The fixed zone of a ``±hh:mm`` suffix, memoised: requests repeat a handful."""
+    key = sign + oh + om
+    tz = _OFFSET_ZONES.get(key)
+    if tz is None:
         offset = dt.timedelta(hours=int(oh), minutes=int(om))
-        tz = dt.timezone(-offset if sign == "-" else offset)
-        if not offset:
-            tz = dt.UTC
+        tz = dt.timezone(-offset if sign == "-" else offset) if offset else dt.UTC
+        if len(_OFFSET_ZONES) > 1024:
+            _OFFSET_ZONES.clear()
+        _OFFSET_ZONES[key] = tz
+    return tz
+
+
+def _from_rfc3339(match: re.Match[str]) -> GoTime:
+    y, mo, d, hh, mi, ss, frac, zulu, sign, oh, om = match.groups()
+    tz = dt.UTC if zulu else _offset_zone(sign, oh, om)
     ns = _wall((int(y), int(mo), int(d), int(hh), int(mi), int(ss)), tz)
     if frac:
         ns += int(frac.ljust(9, "0"))
@@ -144,19 +220,22 @@ def parse_time_detect_layout(
 ) -> GoTime:
     """CGRateS ``ParseTimeDetectLayout``; raises ValueError("Unsupported time format")."""
     text = value.strip()
-    tz = resolve_timezone(timezone)
+    # the host zone is looked up (a clock read) only for the forms that use it
+    tz = None if timezone in ("", "Local") else resolve_timezone(timezone)
     if text in ("", "0", "*unlimited"):
         return GoTime(ZERO_NS, dt.UTC)
-    if now is None:
-        now = GoTime(time.time_ns(), _local_tz())
     if match := _RFC3339.fullmatch(text):
-        return parse_rfc3339(match.group(0))
+        return _from_rfc3339(match)
+    if tz is None:
+        tz = _local_tz()
     if _UNIX_S.fullmatch(text):
         return GoTime(int(text) * SECOND, tz)
     if _UNIX_MS.fullmatch(text):
         return GoTime(int(text) * 1_000_000, tz)
     if _UNIX_NS.fullmatch(text):
         return GoTime(int(text), tz)
+    if now is None:
+        now = GoTime(time.time_ns(), _local_tz())
     if text == "*now":
         return now
     if text.startswith("+"):

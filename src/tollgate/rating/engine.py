@@ -164,9 +164,12 @@ def split_in_timespans(cd: CallDescriptor, infos: list[RatingInfo]) -> list[Time
 def _select_intervals(info: RatingInfo, ts: TimeSpan) -> list[RateInterval]:
     """Rate intervals that may apply to ``ts``: the best one at its start (highest weight,
     nearest start), then those of no lower weight starting before its end."""
+    intervals = info.rate_intervals or ()
+    if len(intervals) == 1:  # the usual binding: nothing to choose
+        return [intervals[0]]
     start, tz = ts.time_start, ts.tz
     ordered = sorted(
-        info.rate_intervals or (),
+        intervals,
         key=lambda ri: (-ri.weight, ri.timing.left_margin(start, tz)),
     )
     delta = -1
@@ -190,9 +193,13 @@ def _select_intervals(info: RatingInfo, ts: TimeSpan) -> list[RateInterval]:
 
 
 def _rate(cd: CallDescriptor, data: RatingData, options: RatingOptions) -> CallCost:
-    """CGRateS ``getCost``: timespans with increments, before connect fee and max cost."""
+    """CGRateS ``getCost``: timespans with increments, before connect fee and max cost.
+
+    CGRateS also sums a provisional total here; :func:`get_cost` recomputes it from the
+    spans, so it is skipped."""
     rd = options.rounding_decimals
-    if cd.duration == 0:
+    duration = cd.time_end - cd.time_start
+    if duration == 0:
         cc = _new_cost(cd)
         try:
             infos = rating_infos_for(data, cd, options)
@@ -203,22 +210,16 @@ def _rate(cd: CallDescriptor, data: RatingData, options: RatingOptions) -> CallC
         cc.destination = cd.destination
         cc.timespans.append(ts)
         return cc
-    cd.duration_index = max(cd.duration_index, cd.duration)
+    cd.duration_index = max(cd.duration_index, duration)
     if not cd.tor:
         cd.tor = ToR.VOICE
     infos = rating_infos_for(data, cd, options)
     spans = split_in_timespans(cd, infos)
-    cost = _ZERO
-    for index, ts in enumerate(spans):
+    for ts in spans:
         ts.create_increments(rd)
-        if cd.loop_index == 0 and index == 0 and ts.rate_interval is not None:
-            cost += ts.rate_interval.rating.connect_fee
-        cost += ts.calculate_cost(rd)
     cc = _new_cost(cd)
     cc.timespans = compress_timespans(spans)
-    decimals, method = cc.longest_rounding()
-    cc.cost = round_money(cost, decimals, method)
-    cc.rated_usage = sum(ts.duration for ts in cc.timespans)
+    cc.rated_usage = sum(ts.time_end - ts.time_start for ts in cc.timespans)
     return cc
 
 

@@ -93,20 +93,9 @@ def _infos_from_profile(data: RatingData, profile: RatingProfile, q: RatingQuery
             if ANY in plan.intervals:
                 intervals, prefix, dest_id = plan.intervals[ANY], ANY, ANY
         else:
-            for candidate, dest_ids in data.prefixes_of(q.destination):
-                best = None
-                for did in dest_ids:
-                    bound = plan.intervals.get(did)
-                    if bound is None:
-                        continue
-                    weight = max((ri.weight for ri in bound), default=0)
-                    weight = max(weight, 0)
-                    if best is None or weight > best:
-                        best, intervals, prefix, dest_id = weight, bound, candidate, did
-                if intervals is not None:
-                    break
-            if intervals is None and ANY in plan.intervals:
-                intervals, prefix, dest_id = plan.intervals[ANY], ANY, ANY
+            binding = data.binding(plan, q.destination)
+            if binding is not None:
+                intervals, prefix, dest_id = binding
         if index == 0 and q.time_start < act.activation_time:
             found.append(RatingInfo("", "", "", "", q.time_start, None, (q.key(ANY),)))
         if prefix:

@@ -9,6 +9,7 @@ are int nanoseconds, money is Decimal, instants are int ns since the Unix epoch.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
@@ -16,6 +17,7 @@ from typing import ClassVar
 import msgspec
 
 from tollgate.core.durations import SECOND
+from tollgate.core.times import fixed_offset
 
 __all__ = [
     "ANY",
@@ -68,23 +70,7 @@ def _hms(text: str) -> int:
     return (hh * 3600 + mm * 60 + ss) * SECOND
 
 
-_FIXED: dict[dt.tzinfo, int | None] = {}
 _UNIX_DAY0 = dt.date(1970, 1, 1).toordinal()
-
-
-def fixed_offset(tz: dt.tzinfo) -> int | None:
-    """Nanoseconds east of UTC when ``tz`` is one fixed offset of whole seconds (UTC,
-    ``±hh:mm``), else None: zones with DST keep the datetime arithmetic."""
-    try:
-        return _FIXED[tz]
-    except KeyError:
-        pass
-    offset = tz.utcoffset(None) if isinstance(tz, dt.timezone) else None
-    if len(_FIXED) > 1024:  # zones come from requests: keep the memo bounded
-        _FIXED.clear()
-    fixed = None if offset is None or offset.microseconds else offset // dt.timedelta(seconds=1)
-    _FIXED[tz] = None if fixed is None else fixed * SECOND
-    return _FIXED[tz]
 
 
 def local_date(at: int, offset: int) -> dt.date:
@@ -201,7 +187,7 @@ class Rate(msgspec.Struct, frozen=True, kw_only=True):
     rate_unit: int = SECOND
 
 
-class RIRate(msgspec.Struct, frozen=True, kw_only=True):
+class RIRate(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     """The price part of a rate interval (a DestinationRate row with its Rates)."""
 
     connect_fee: Decimal = Decimal(0)
@@ -211,9 +197,20 @@ class RIRate(msgspec.Struct, frozen=True, kw_only=True):
     max_cost_strategy: str = ""
     rates: tuple[Rate, ...] = ()  # sorted by group_interval_start
 
+    # the group starts when ``rates`` is sorted (set in __post_init__ through __dict__, the
+    # Struct is frozen): rate_at bisects them instead of scanning the rates
+    _starts: ClassVar[tuple[int, ...] | None]
+
+    def __post_init__(self) -> None:
+        starts = tuple(rate.group_interval_start for rate in self.rates)
+        self.__dict__["_starts"] = starts if list(starts) == sorted(starts) else None
+
     def rate_at(self, group_start: int) -> Rate | None:
         """The rate group in force at ``group_start`` ns into the call."""
         rates = self.rates
+        if self._starts is not None:
+            index = bisect_right(self._starts, group_start) - 1
+            return rates[index] if index >= 0 else None
         for index, rate in enumerate(rates):
             if rate.group_interval_start <= group_start and (
                 index == len(rates) - 1 or rates[index + 1].group_interval_start > group_start

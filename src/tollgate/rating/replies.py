@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -253,75 +253,129 @@ class EventCost(msgspec.Struct, kw_only=True):
         self.Cost = round_money(cost, rounding_decimals, Rounding.MIDDLE)
 
 
-class _Ids:
-    """Short hex ids, deterministic for one reply."""
+class _Wired(NamedTuple):
+    """The wire values of one RateInterval, computed once per interval (not per reply)."""
 
-    def __init__(self, seed: str) -> None:
-        self.seed = seed
+    interval: RateInterval
+    timing: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...], str]
+    rates: tuple[tuple[int, Decimal, int, int], ...]
+    connect_fee: Decimal
+    max_cost: Decimal
+
+
+_WIRED: dict[int, _Wired] = {}
+
+
+def _wired(ri: RateInterval) -> _Wired:
+    # keyed by identity (intervals live in the loaded plans); the stored interval guards
+    # against a recycled id
+    wired = _WIRED.get(id(ri))
+    if wired is None or wired.interval is not ri:
+        t, r = ri.timing, ri.rating
+        wired = _Wired(
+            ri,
+            (t.years, t.months, t.month_days, t.week_days, t.start_time),
+            tuple(
+                (x.group_interval_start, money(x.value), x.rate_increment, x.rate_unit)
+                for x in r.rates
+            ),
+            money(r.connect_fee),
+            money(r.max_cost),
+        )
+        if len(_WIRED) > 4096:  # plans get reloaded: drop intervals no longer in use
+            _WIRED.clear()
+        _WIRED[id(ri)] = wired
+    return wired
+
+
+class _RatingIndex:
+    """The Rating, RatingFilters, Rates and Timings of one EventCost: equal entries share
+    one id (CGRateS's ``UUIDSha1Prefix``, here deterministic for the reply: a SHA-1 of a
+    seed and a counter)."""
+
+    def __init__(self, ec: EventCost, seed: str) -> None:
+        self.ec = ec
+        self.seed = hashlib.sha1(f"{seed}/".encode(), usedforsecurity=False)
         self.count = 0
+        # value -> id, so finding an equal entry is a dict lookup, not a scan with ==
+        self.filters: dict[tuple[str, str, str, str], str] = {}
+        self.timings: dict[tuple[object, ...], str] = {}
+        self.rates: dict[tuple[tuple[int, Decimal, int, int], ...], str] = {}
+        self.units: dict[tuple[object, ...], str] = {}
+        self.spans: dict[tuple[int, str, str, str, str], str] = {}
 
     def next(self) -> str:
         self.count += 1
-        digest = hashlib.sha1(f"{self.seed}/{self.count}".encode(), usedforsecurity=False)
+        digest = self.seed.copy()
+        digest.update(str(self.count).encode())
         return digest.hexdigest()[:7]
 
+    def rating_id(self, ts: TimeSpan) -> str:
+        ri = ts.rate_interval
+        if ri is None:
+            return ""
+        # spans of one reply mostly repeat an interval and its match: resolve each once
+        key = (id(ri), ts.matched_subject, ts.matched_prefix, ts.matched_dest_id, ts.rating_plan_id)
+        rating_id = self.spans.get(key)
+        if rating_id is None:
+            rating_id = self.spans[key] = self._new_rating(ts, _wired(ri))
+        return rating_id
 
-def _find(mapping: dict[str, Any], value: Any) -> str:
-    for key, known in mapping.items():
-        if known == value:
-            return key
-    return ""
+    def _new_rating(self, ts: TimeSpan, wired: _Wired) -> str:
+        ec = self.ec
+        match = (ts.matched_subject, ts.matched_prefix, ts.matched_dest_id, ts.rating_plan_id)
+        rf_id = self.filters.get(match)
+        if rf_id is None:
+            rf_id = self.filters[match] = self.next()
+            ec.RatingFilters[rf_id] = dict(zip(_FILTER_KEYS, match, strict=True))
+        tm_id = self.timings.get(wired.timing)
+        if tm_id is None:
+            tm_id = self.timings[wired.timing] = self.next()
+            years, months, month_days, week_days, start = wired.timing
+            ec.Timings[tm_id] = ChargedTiming(
+                Years=list(years),
+                Months=list(months),
+                MonthDays=list(month_days),
+                WeekDays=list(week_days),
+                StartTime=start,
+            )
+        rt_id = ""
+        if wired.rates:
+            rt_id = self.rates.get(wired.rates, "")
+            if not rt_id:
+                rt_id = self.rates[wired.rates] = self.next()
+                ec.Rates[rt_id] = [
+                    WireRate(GroupIntervalStart=g, Value=v, RateIncrement=i, RateUnit=u)
+                    for g, v, i, u in wired.rates
+                ]
+        r = wired.interval.rating
+        unit = (
+            wired.connect_fee,
+            r.rounding_method,
+            r.rounding_decimals,
+            wired.max_cost,
+            r.max_cost_strategy,
+            tm_id,
+            rt_id,
+            rf_id,
+        )
+        rating_id = self.units.get(unit)
+        if rating_id is None:
+            rating_id = self.units[unit] = self.next()
+            ec.Rating[rating_id] = RatingUnit(
+                ConnectFee=wired.connect_fee,
+                RoundingMethod=r.rounding_method,
+                RoundingDecimals=r.rounding_decimals,
+                MaxCost=wired.max_cost,
+                MaxCostStrategy=r.max_cost_strategy,
+                TimingID=tm_id,
+                RatesID=rt_id,
+                RatingFiltersID=rf_id,
+            )
+        return rating_id
 
 
-def _rating_id(ec: EventCost, ids: _Ids, ts: TimeSpan) -> str:
-    ri = ts.rate_interval
-    if ri is None:
-        return ""
-    filters = {
-        "Subject": ts.matched_subject,
-        "DestinationPrefix": ts.matched_prefix,
-        "DestinationID": ts.matched_dest_id,
-        "RatingPlanID": ts.rating_plan_id,
-    }
-    rf_id = _find(ec.RatingFilters, filters)
-    if not rf_id:
-        rf_id = ids.next()
-        ec.RatingFilters[rf_id] = filters
-    t = ri.timing
-    timing = ChargedTiming(
-        Years=list(t.years),
-        Months=list(t.months),
-        MonthDays=list(t.month_days),
-        WeekDays=list(t.week_days),
-        StartTime=t.start_time,
-    )
-    tm_id = _find(ec.Timings, timing)
-    if not tm_id:
-        tm_id = ids.next()
-        ec.Timings[tm_id] = timing
-    rt_id = ""
-    rates = _rates(ri.rating)
-    if rates:
-        rt_id = _find(ec.Rates, rates)
-        if not rt_id:
-            rt_id = ids.next()
-            ec.Rates[rt_id] = rates
-    r = ri.rating
-    unit = RatingUnit(
-        ConnectFee=money(r.connect_fee),
-        RoundingMethod=r.rounding_method,
-        RoundingDecimals=r.rounding_decimals,
-        MaxCost=money(r.max_cost),
-        MaxCostStrategy=r.max_cost_strategy,
-        TimingID=tm_id,
-        RatesID=rt_id,
-        RatingFiltersID=rf_id,
-    )
-    rating_id = _find(ec.Rating, unit)
-    if not rating_id:
-        rating_id = ids.next()
-        ec.Rating[rating_id] = unit
-    return rating_id
+_FILTER_KEYS = ("Subject", "DestinationPrefix", "DestinationID", "RatingPlanID")
 
 
 def event_cost_from_call_cost(
@@ -330,7 +384,7 @@ def event_cost_from_call_cost(
     """CGRateS ``NewEventCostFromCallCost`` followed by ``Compute``."""
     start = format_rfc3339(cc.timespans[0].time_start, cc.tz) if cc.timespans else None
     ec = EventCost(CGRID=cgrid, RunID=run_id, StartTime=start or format_rfc3339(ZERO_NS))
-    ids = _Ids(f"{cgrid}/{run_id}/{ec.StartTime}/{cc.destination}/{cc.cost}")
+    index = _RatingIndex(ec, f"{cgrid}/{run_id}/{ec.StartTime}/{cc.destination}/{cc.cost}")
     charges: list[ChargingInterval] = []
     for ts in cc.timespans:
         increments = [
@@ -344,7 +398,7 @@ def event_cost_from_call_cost(
         ]
         charges.append(
             ChargingInterval(
-                RatingID=_rating_id(ec, ids, ts),
+                RatingID=index.rating_id(ts),
                 Increments=increments or None,
                 CompressFactor=ts.compress_factor,
             )

@@ -16,7 +16,6 @@ from functools import cache
 __all__ = ["Rounding", "money", "round_money"]
 
 _HALF = Decimal("0.5")
-_ZERO = Decimal(0)
 
 
 class Rounding(StrEnum):
@@ -25,9 +24,9 @@ class Rounding(StrEnum):
     DOWN = "*down"
 
 
-# plain strs: comparing with them is cheaper than with StrEnum members
-_UP, _MIDDLE, _DOWN = "*up", "*middle", "*down"
-_METHODS = frozenset((_UP, _MIDDLE, _DOWN))
+# bound once as module names: an Enum attribute lookup costs ~50 ns per use
+_UP, _MIDDLE, _DOWN = Rounding.UP, Rounding.MIDDLE, Rounding.DOWN
+_METHODS = frozenset(Rounding)
 
 
 @cache

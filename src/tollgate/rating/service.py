@@ -51,6 +51,15 @@ class RatingService:
         self.data = data if data is not None else RatingData()
         self.settings = settings if settings is not None else RatingSettings()
 
+    @property
+    def settings(self) -> RatingSettings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: RatingSettings) -> None:
+        self._settings = settings
+        self._options = settings.options  # built once per settings, not per call
+
     def usage_allowed(self, tor: str, usage: int) -> bool:
         """``rals.max_computed_usage`` for the ToR (else its ``*any`` entry)."""
         limits = self.settings.max_computed_usage
@@ -66,9 +75,9 @@ class RatingService:
         if not cd.subject:
             cd.subject = cd.account
         # an empty ToR is rated as *voice, and limited as such (conformance README §7)
-        if not self.usage_allowed(cd.tor or ToR.VOICE, cd.duration):
+        if not self.usage_allowed(cd.tor or ToR.VOICE, cd.time_end - cd.time_start):
             raise MaxUsageExceededError()
-        return get_cost(cd, self.data, self.settings.options)
+        return get_cost(cd, self.data, self._options)
 
     def get_cost_on_rating_plans(
         self, cd: CallDescriptor, plan_ids: Sequence[str]
@@ -101,7 +110,7 @@ class RatingService:
                     max_cost_so_far=Decimal(0),
                 )
                 try:
-                    return get_cost(attempt, self.data, self.settings.options), plan_id
+                    return get_cost(attempt, self.data, self._options), plan_id
                 except UnauthorizedDestinationError:
                     continue
         finally:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tollgate.rating.models import Destination, RatingPlan, RatingProfile
+from tollgate.rating.models import ANY, Destination, RateInterval, RatingPlan, RatingProfile
 
-__all__ = ["RatingData"]
+__all__ = ["Binding", "RatingData"]
+
+# what a plan binds to a number: (rate intervals, matched prefix, destination id)
+Binding = tuple[tuple[RateInterval, ...], str, str]
+_BINDINGS_MAX = 65536  # numbers come from requests: bound the memo
 
 
 class RatingData:
@@ -22,6 +26,9 @@ class RatingData:
         self.rating_profiles: dict[str, RatingProfile] = {}
         self._reverse: dict[str, tuple[str, ...]] = {}
         self._max_prefix = 0
+        # (plan id, number) -> (plan, its binding): the prefix walk once per number, not per
+        # call; the plan is kept to notice a plan replaced behind our back
+        self._bindings: dict[tuple[str, str], tuple[RatingPlan, Binding | None]] = {}
 
     def load(
         self,
@@ -30,6 +37,7 @@ class RatingData:
         rating_profiles: Iterable[RatingProfile] = (),
     ) -> None:
         """Add or overwrite objects by id (a reloaded destination replaces its prefixes)."""
+        self._bindings = {}
         dests = list(destinations)
         for dest in dests:
             self.destinations[dest.id] = dest
@@ -54,12 +62,14 @@ class RatingData:
         self.rating_profiles = fresh.rating_profiles
         self._reverse = fresh._reverse
         self._max_prefix = fresh._max_prefix
+        self._bindings = {}
 
     def remove_rating_profile(self, key: str) -> None:
         self.rating_profiles.pop(key, None)
 
     def remove_rating_plan(self, plan_id: str) -> None:
         self.rating_plans.pop(plan_id, None)
+        self._bindings = {}
 
     def remove_destination(self, dest_id: str) -> None:
         if self.destinations.pop(dest_id, None) is not None:
@@ -74,6 +84,7 @@ class RatingData:
                     ids.append(dest.id)
         self._reverse = {prefix: tuple(ids) for prefix, ids in reverse.items()}
         self._max_prefix = max((len(p) for p in self._reverse), default=0)
+        self._bindings = {}
 
     def reverse_destination(self, prefix: str) -> tuple[str, ...]:
         """The ids of the destinations holding exactly ``prefix``."""
@@ -90,6 +101,38 @@ class RatingData:
     def match_destination(self, number: str) -> tuple[str, tuple[str, ...]] | None:
         """The longest known prefix of ``number`` and its destination ids, or None."""
         return next(iter(self.prefixes_of(number)), None)
+
+    def binding(self, plan: RatingPlan, number: str) -> Binding | None:
+        """The rate intervals ``plan`` applies to ``number`` (not ``*any``/empty): those of
+        the longest matching prefix whose destinations the plan binds (the heaviest such
+        destination), else the plan's ``*any`` ones; None when neither exists."""
+        key = (plan.id, number)
+        cached = self._bindings.get(key)
+        if cached is not None and cached[0] is plan:
+            return cached[1]
+        found = self._find_binding(plan, number)
+        if len(self._bindings) >= _BINDINGS_MAX:
+            self._bindings = {}
+        self._bindings[key] = (plan, found)
+        return found
+
+    def _find_binding(self, plan: RatingPlan, number: str) -> Binding | None:
+        for candidate, dest_ids in self.prefixes_of(number):
+            best: Binding | None = None
+            best_weight = None
+            for did in dest_ids:
+                bound = plan.intervals.get(did)
+                if bound is None:
+                    continue
+                weight = max((ri.weight for ri in bound), default=0)
+                weight = max(weight, 0)
+                if best_weight is None or weight > best_weight:
+                    best_weight, best = weight, (bound, candidate, did)
+            if best is not None:
+                return best
+        if ANY in plan.intervals:
+            return plan.intervals[ANY], ANY, ANY
+        return None
 
     def get_rating_profile(self, key: str) -> RatingProfile | None:
         return self.rating_profiles.get(key)
