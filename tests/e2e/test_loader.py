@@ -70,10 +70,50 @@ def test_loader_says_when_no_engine_listens(tmp_path: Path) -> None:
     assert "cannot reach the engine" in out.stderr
 
 
-def test_stordb_flags_say_they_are_not_built_yet() -> None:
-    out = _loader("-path", str(TUTORIAL), "-to_stordb")
-    assert out.returncode == 2
-    assert "not built yet" in out.stderr
+def test_stordb_flags_need_a_tpid_and_each_other() -> None:
+    assert _loader("-path", str(TUTORIAL), "-to_stordb").returncode == 2
+    assert _loader("-path", str(TUTORIAL), "-flush_stordb", "-tpid", "x").returncode == 2
+
+
+def test_folder_to_stordb_then_stordb_to_the_engine(engine: EngineProcess) -> None:
+    port = engine.ports["rpc_json"]
+    address = f"127.0.0.1:{port}"
+    out = _loader("-path", str(TUTORIAL), "-to_stordb", "-tpid", "TUT", "-caches_address", address)
+    assert out.returncode == 0, out.stderr
+    # in the StorDB only: nothing is rated yet
+    assert sorted(rpc(port, "APIerSv1.GetTPRatingPlanIds", {"TPid": "TUT"})) == TUTORIAL_PLANS
+    with pytest.raises(RpcError, match=r"^NOT_FOUND$"):
+        rpc(port, "APIerSv1.GetRatingPlanIDs", {})
+    again = _loader(
+        "-path",
+        str(TUTORIAL),
+        "-to_stordb",
+        "-flush_stordb",
+        "-tpid",
+        "TUT",
+        "-caches_address",
+        address,
+    )
+    assert again.returncode == 0, again.stderr
+    out = _loader("-from_stordb", "-tpid", "TUT", "-caches_address", address)
+    assert out.returncode == 0, out.stderr
+    assert sorted(rpc(port, "APIerSv1.GetRatingPlanIDs", {})) == TUTORIAL_PLANS
+    cost = rpc(
+        port,
+        "APIerSv1.GetCost",
+        {
+            "Tenant": "cgrates.org",
+            "Category": "call",
+            "Subject": "1001",
+            "Destination": "1002",
+            "AnswerTime": "*now",
+            "Usage": "2m10s",
+        },
+    )
+    assert cost["Cost"] == 0.7169
+    missing = _loader("-from_stordb", "-tpid", "NOPE", "-caches_address", address)
+    assert missing.returncode == 1
+    assert "NOPE" in missing.stderr
 
 
 def test_load_api_errors_match_cgrates(engine: EngineProcess) -> None:

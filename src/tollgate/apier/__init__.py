@@ -1,14 +1,25 @@
-"""APIer: the administrative API (tariff-plan loads, listings; grows per subsystem)."""
+"""APIer: the administrative API (tariff-plan loads, rating objects, StorDB tariff plans)."""
 
 from __future__ import annotations
 
 from tollgate.apier.api import APIerSv1TariffPlans, APIerSv2TariffPlans
+from tollgate.apier.rating_api import APIerSv1Rating, APIerSv2Rating
 from tollgate.apier.service import ApierService, LoadResult
+from tollgate.apier.tp_api import APIerSv1TPRating, APIerSv2TPRating
+from tollgate.apier.tp_folder import STORDB_FILES, APIerSv1TPFolders
+from tollgate.apier.tp_load import APIerSv1TPLoads
 from tollgate.apier.tpstore import PARTITIONS, Partition, load_partition, store_plan
 
 __all__ = [
     "PARTITIONS",
+    "STORDB_FILES",
+    "APIerSv1Rating",
+    "APIerSv1TPFolders",
+    "APIerSv1TPLoads",
+    "APIerSv1TPRating",
     "APIerSv1TariffPlans",
+    "APIerSv2Rating",
+    "APIerSv2TPRating",
     "APIerSv2TariffPlans",
     "ApierService",
     "LoadResult",

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 from tollgate.apier.tpstore import store_plan
 from tollgate.core.errors import ServerError
 from tollgate.core.registry import Service
-from tollgate.tariffplans import TariffPlan, TariffPlanError, check_folder, read_folder
+from tollgate.tariffplans import (
+    TariffPlan,
+    TariffPlanError,
+    check_folder,
+    read_folder,
+    validate,
+)
 
 if TYPE_CHECKING:
     from tollgate.storage.datadb import DataDB
@@ -119,7 +125,20 @@ class ApierService(Service):
         path = Path(folder)
         try:
             plan = await asyncio.to_thread(read_folder, path, strict=strict)
-            warnings = list(plan.warnings)
+        except TariffPlanError as exc:
+            raise ServerError(exc) from exc
+        return await self.load_plan(plan, source=str(path), strict=strict, dry_run=dry_run)
+
+    async def load_plan(
+        self, plan: TariffPlan, *, source: str, strict: bool = False, dry_run: bool = False
+    ) -> LoadResult:
+        """Check a tariff plan's references and store it (unless ``dry_run``); all or nothing.
+
+        Plans read from a folder were checked while reading (``validate`` runs again, cheaply);
+        plans assembled from the StorDB are checked here for the first time.
+        """
+        try:
+            warnings = validate(plan, strict=strict)
         except TariffPlanError as exc:
             raise ServerError(exc) from exc
         if dry_run:
@@ -128,6 +147,6 @@ class ApierService(Service):
             stored = await store_plan(self.db, plan)
             await self._reload()
         for warning in warnings:
-            logger.warning("tariff plan %s: %s", path, warning)
-        logger.info("loaded tariff plan %s (%d items)", path, sum(stored.values()))
+            logger.warning("tariff plan %s: %s", source, warning)
+        logger.info("loaded tariff plan %s (%d items)", source, sum(stored.values()))
         return LoadResult(plan, stored, warnings)

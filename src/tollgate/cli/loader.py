@@ -6,6 +6,11 @@ when there is one), shows what it found, then calls the engine's
 ``APIerSv1.LoadTariffPlanFromFolder`` on ``-caches_address`` (default: the config's
 ``loader.caches_conns``, i.e. ``*localhost`` = 127.0.0.1:2012), which stores the plan and
 reloads the subsystems. The folder must be readable by the engine (same machine).
+
+``-to_stordb -tpid X`` imports the folder into the engine's StorDB tariff-plan tables instead
+(``APIerSv1.ImportTariffPlanFromFolder``; ``-flush_stordb`` empties X first) and
+``-from_stordb -tpid X`` loads X from them into the DataDB
+(``APIerSv1.LoadTariffPlanFromStorDb``).
 """
 
 from __future__ import annotations
@@ -22,12 +27,6 @@ from rich.console import Console
 from rich.table import Table
 
 __all__ = ["build_parser", "run_loader"]
-
-_NOT_BUILT = {
-    "to_stordb": "-to_stordb",
-    "from_stordb": "-from_stordb",
-    "flush_stordb": "-flush_stordb",
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,13 +56,24 @@ def run_loader(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     console = Console(stderr=False, highlight=False)
     err = Console(stderr=True, highlight=False)
-    for attr, flag in _NOT_BUILT.items():
-        if getattr(args, attr):
-            err.print(
-                f"tollgate loader: {flag} is not built yet; it comes with the StorDB "
-                "tariff-plan tables. Load folders straight into the engine for now."
-            )
-            return 2
+    if (args.to_stordb or args.from_stordb) and not args.tpid:
+        err.print("tollgate loader: -to_stordb and -from_stordb need -tpid")
+        return 2
+    if args.flush_stordb and not args.to_stordb:
+        err.print("tollgate loader: -flush_stordb goes with -to_stordb")
+        return 2
+    if args.to_stordb and args.from_stordb:
+        err.print("tollgate loader: choose one of -to_stordb and -from_stordb")
+        return 2
+    if args.from_stordb:
+        return _call_engine(
+            args,
+            console,
+            err,
+            method="APIerSv1.LoadTariffPlanFromStorDb",
+            params={"TPid": args.tpid, "Validate": args.validate, "DryRun": args.dry_run},
+            done=f"loaded StorDB tariff plan {args.tpid} into the engine at {{address}}",
+        )
     from tollgate.tariffplans import TariffPlanError, read_folder
 
     folder = Path(args.path).resolve()
@@ -91,13 +101,41 @@ def run_loader(argv: Sequence[str]) -> int:
     if args.dry_run:
         console.print("dry run: nothing was loaded")
         return 0
+    if args.to_stordb:
+        return _call_engine(
+            args,
+            console,
+            err,
+            method="APIerSv1.ImportTariffPlanFromFolder",
+            params={"TPid": args.tpid, "FolderPath": str(folder), "Flush": args.flush_stordb},
+            done=f"imported into the StorDB of the engine at {{address}} as TPid {args.tpid}",
+        )
+    return _call_engine(
+        args,
+        console,
+        err,
+        method="APIerSv1.LoadTariffPlanFromFolder",
+        params={"FolderPath": str(folder), "Validate": args.validate},
+        done="loaded into the engine at {address}",
+    )
+
+
+def _call_engine(
+    args: argparse.Namespace,
+    console: Console,
+    err: Console,
+    *,
+    method: str,
+    params: dict[str, Any],
+    done: str,
+) -> int:
     try:
         address = _engine_address(args)
-        asyncio.run(_load(address, folder, args.validate))
+        asyncio.run(_call(address, method, params))
     except (OSError, ValueError, RuntimeError) as exc:
         err.print(f"tollgate loader: {exc}", markup=False)
         return 1
-    console.print(f"loaded into the engine at {address}")
+    console.print(done.format(address=address))
     return 0
 
 
@@ -145,23 +183,20 @@ def _engine_address(args: argparse.Namespace) -> str:
     return str(conn.conns[0].address)
 
 
-async def _load(address: str, folder: Path, strict: bool) -> None:
+async def _call(address: str, method: str, params: dict[str, Any]) -> None:
     from tollgate.core.errors import DisconnectedError
     from tollgate.rpc.client import RpcClient
     from tollgate.rpc.codec import RemoteError
 
     client = RpcClient(address, connect_attempts=1, reconnects=0, reply_timeout=600.0)
     try:
-        await client.call(
-            "APIerSv1.LoadTariffPlanFromFolder",
-            {"FolderPath": str(folder), "Validate": strict},
-        )
+        await client.call(method, params)
     except DisconnectedError:
         raise RuntimeError(
             f"cannot reach the engine at {address}; start it with `tollgate engine`"
         ) from None
     except RemoteError as exc:
-        raise RuntimeError(f"the engine refused the load: {exc}") from None
+        raise RuntimeError(f"the engine refused {method}: {exc}") from None
     finally:
         await client.close()
 

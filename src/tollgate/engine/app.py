@@ -9,10 +9,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tollgate.apier import ApierService, APIerSv1TariffPlans, APIerSv2TariffPlans, load_partition
-from tollgate.apier.rating_api import APIerSv1Rating, APIerSv2Rating
-from tollgate.apier.tp_api import APIerSv1TPRating, APIerSv2TPRating
-from tollgate.apier.tp_load import APIerSv1TPLoads
+from tollgate.apier import (
+    ApierService,
+    APIerSv1Rating,
+    APIerSv1TariffPlans,
+    APIerSv1TPFolders,
+    APIerSv1TPLoads,
+    APIerSv1TPRating,
+    APIerSv2Rating,
+    APIerSv2TariffPlans,
+    APIerSv2TPRating,
+    load_partition,
+)
 from tollgate.core.api import Api
 from tollgate.core.config import Config, load_config
 from tollgate.core.registry import Registry
@@ -134,6 +142,7 @@ class Engine:
             APIerSv1TPLoads(
                 lambda: self.stordb.db, self.apier, lambda: self.cfg.general.default_timezone
             ),
+            APIerSv1TPFolders(lambda: self.stordb.db, self.apier),
             ResponderCosts(self.rating),
             APIerSv1Costs(self.rating),
             RALsV1(self.rating),
