@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 __all__ = ["build_parser", "run_loader"]
@@ -82,8 +83,17 @@ def run_loader(argv: Sequence[str]) -> int:
         return 1
     started = time.perf_counter()
     try:
-        with console.status(f"reading {folder}"):
-            plan = read_folder(folder, tpid=args.tpid, strict=args.validate)
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            console=console, transient=True,
+        ) as bar:  # fmt: skip
+            task = bar.add_task(f"reading {folder.name}", total=None)
+
+            def advance(name: str, done: int, total: int) -> None:
+                bar.update(task, description=f"reading {name}", completed=done, total=total)
+
+            plan = read_folder(folder, tpid=args.tpid, strict=args.validate, progress=advance)
+            bar.update(task, completed=bar.tasks[0].total or 0)
             warnings = list(plan.warnings)
     except TariffPlanError as exc:
         err.print(f"tollgate loader: {folder} has errors, nothing was loaded:")

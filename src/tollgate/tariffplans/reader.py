@@ -9,7 +9,7 @@ listing every problem, each as ``File.csv:line:column: what is wrong``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tollgate.core.errors import InvalidPathError, TollgateError
@@ -57,19 +57,22 @@ def read_folder(
     tpid: str = "",
     field_separator: str = ",",
     strict: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> TariffPlan:
     """Read the tariff plan in folder ``path``.
 
     ``strict`` makes tolerated references (warnings) errors, as ``cgr-loader -validate``.
+    ``progress(file_name, done, total)`` is called before each file present is read.
     Raises :class:`TariffPlanError` with every problem found; nothing is returned then.
     """
     folder = check_folder(path)
     plan = TariffPlan(tpid=tpid)
     problems = Problems()
-    for name in FILE_NAMES.values():
+    present = [name for name in FILE_NAMES.values() if (folder / name).is_file()]
+    for done, name in enumerate(present):
         file = folder / name
-        if not file.is_file():
-            continue
+        if progress is not None:
+            progress(name, done, len(present))
         columns = RATING_COLUMNS.get(name) or PROFILE_COLUMNS[name]
         rows = _counted(
             read_rows(file, columns, problems, field_separator=field_separator), plan, name
