@@ -207,9 +207,31 @@ def _usage(rnd: random.Random) -> int:
 
 def _calls(fn: Callable[[Any, CallContext], object], args: object) -> str:
     try:
-        return encode(fn(args, CTX)).decode()
+        return _plain_ids(encode(fn(args, CTX)).decode())
     except Exception as exc:  # errors are part of the result
         return f"{type(exc).__name__}: {exc}"
+
+
+_ID_MAPS = ("Rating", "Accounting", "RatingFilters", "Rates", "Timings")
+
+
+def _plain_ids(text: str) -> str:
+    """EventCost ids numbered by first appearance: which entries share an id is checked,
+    the hex chosen for it is not (CGRateS's are random)."""
+    reply = json.loads(text)
+    if isinstance(reply, dict) and isinstance(reply.get("EventCost"), dict):
+        reply = reply["EventCost"]
+    if not isinstance(reply, dict) or "Rating" not in reply:
+        return text
+    ids = {key for name in _ID_MAPS for key in reply.get(name) or {}}
+    order: dict[str, str] = {}
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in ids:
+            return match.group(0)
+        return '"#' + order.setdefault(match.group(1), str(len(order) + 1)) + '"'
+
+    return re.sub(r'"([0-9a-f]{7})"', number, text)
 
 
 _RANDOM_KEY = re.compile(r"\*out:[0-9a-f]{7}:\*rating_plan_cost:[0-9a-f]{7}")
