@@ -40,7 +40,7 @@ class RatingQuery:
         """Rating info covers the whole call (CGRateS ``continousRatingInfos``)."""
         if not self.infos or self.infos[0].activation_time > self.time_start:
             return False
-        return all(info.rate_intervals is not None for info in self.infos)
+        return None not in [info.rate_intervals for info in self.infos]
 
     def add_infos(self, new: list[RatingInfo]) -> None:
         if not self.infos:

@@ -137,6 +137,10 @@ class RITiming(msgspec.Struct, frozen=True, kw_only=True, dict=True):
         offset = fixed_offset(tz)
         if offset is None:
             return self._is_active_on_wall(at, tz)
+        return self.is_active_at_offset(at, offset)
+
+    def is_active_at_offset(self, at: int, offset: int) -> bool:
+        """:meth:`is_active_at` in the fixed zone ``offset`` ns east of UTC."""
         if self._always:
             return True
         local = at + offset
@@ -226,16 +230,16 @@ class RateInterval(msgspec.Struct, frozen=True, kw_only=True):
 
     def contains(self, at: int, tz: dt.tzinfo, *, end_time: bool = False) -> bool:
         """Whether the timing is active at ``at``; an end at 00:00:00 counts as 23:59:59."""
-        if end_time:
-            offset = fixed_offset(tz)
-            if offset is not None:
-                if (at + offset) // SECOND % 86400 == 0:
-                    at -= SECOND
-            else:
+        offset = fixed_offset(tz)
+        if offset is None:
+            if end_time:
                 wall = _wall(at, tz)
                 if wall.hour == 0 and wall.minute == 0 and wall.second == 0:
                     at -= SECOND
-        return self.timing.is_active_at(at, tz)
+            return self.timing.is_active_at(at, tz)
+        if end_time and (at + offset) // SECOND % 86400 == 0:
+            at -= SECOND
+        return self.timing.is_active_at_offset(at, offset)
 
     def same_slot(self, other: RateInterval | None) -> bool:
         """CGRateS's ``RateInterval.Equal``: weight and timing (not the rating) agree."""

@@ -62,16 +62,16 @@ class RatingService:
 
     def usage_allowed(self, tor: str, usage: int) -> bool:
         """``rals.max_computed_usage`` for the ToR (else its ``*any`` entry)."""
-        limits = self.settings.max_computed_usage
+        limits = self._settings.max_computed_usage
         limit = limits.get(tor, limits.get(ANY))
         return limit is None or usage <= limit
 
     def get_cost(self, cd: CallDescriptor) -> CallCost:
         """``Responder.GetCost``: defaults, the usage limit, then rating."""
         if not cd.tenant:
-            cd.tenant = self.settings.default_tenant
+            cd.tenant = self._settings.default_tenant
         if not cd.category:
-            cd.category = self.settings.default_category
+            cd.category = self._settings.default_category
         if not cd.subject:
             cd.subject = cd.account
         # an empty ToR is rated as *voice, and limited as such (conformance README §7)
