@@ -171,7 +171,13 @@ def format_rfc3339(ns: int, tz: dt.tzinfo = dt.UTC) -> str:
 
 
 def _wall(parts: tuple[int, int, int, int, int, int], tz: dt.tzinfo) -> int:
-    return _to_ns(dt.datetime(*parts, tzinfo=tz))
+    wall = dt.datetime(*parts, tzinfo=tz)  # validates the fields, with datetime's messages
+    fixed = fixed_offset(tz)
+    if fixed is None:
+        return _to_ns(wall)
+    # day number and clock: cheaper than an aware datetime subtraction
+    _, _, _, hh, mi, ss = parts
+    return ((wall.toordinal() - _UNIX_DAY0) * 86400 + hh * 3600 + mi * 60 + ss) * SECOND - fixed
 
 
 def parse_rfc3339(text: str) -> GoTime:

@@ -220,7 +220,7 @@ def _rate(cd: CallDescriptor, data: RatingData, options: RatingOptions) -> CallC
         ts.create_increments(rd)
     cc = _new_cost(cd)
     cc.timespans = compress_timespans(spans)
-    cc.rated_usage = sum(ts.time_end - ts.time_start for ts in cc.timespans)
+    cc.rated_usage = sum([ts.time_end - ts.time_start for ts in cc.timespans])
     return cc
 
 
@@ -235,9 +235,10 @@ def get_cost(cd: CallDescriptor, data: RatingData, options: RatingOptions) -> Ca
         return cc
     rd = options.rounding_decimals
     cost = _ZERO
+    first_call = cd.loop_index == 0
     for index, ts in enumerate(cc.timespans):
         interval = ts.rate_interval
-        if cd.loop_index == 0 and index == 0 and interval is not None:
+        if first_call and index == 0 and interval is not None:
             fee = interval.rating.connect_fee
             ts.increments = [Increment(0, fee, 1, DebitInfo()), *(ts.increments or ())]
         ts.cost = ts.calculate_cost(rd)

@@ -54,7 +54,7 @@ class RatingQuery:
 
 
 def _find_profile(data: RatingData, key: str, prefix_matching: bool) -> RatingProfile | None:
-    profile = data.get_rating_profile(key)
+    profile = data.rating_profiles.get(key)
     if profile is not None or not prefix_matching or key.endswith(ANY):
         return profile
     cut = key.rfind(":")
@@ -83,7 +83,7 @@ def _infos_from_profile(data: RatingData, profile: RatingProfile, q: RatingQuery
     """CGRateS ``RatingProfile.GetRatingPlansForPrefix``; False means NOT_FOUND."""
     found: list[RatingInfo] = []
     for index, act in enumerate(_active_for_call(profile.activations, q)):
-        plan = data.get_rating_plan(act.rating_plan_id)
+        plan = data.rating_plans.get(act.rating_plan_id)
         if plan is None:
             continue
         prefix = dest_id = ""

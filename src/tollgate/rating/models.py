@@ -231,6 +231,8 @@ class RateInterval(msgspec.Struct, frozen=True, kw_only=True):
     def contains(self, at: int, tz: dt.tzinfo, *, end_time: bool = False) -> bool:
         """Whether the timing is active at ``at``; an end at 00:00:00 counts as 23:59:59."""
         offset = fixed_offset(tz)
+        if offset is not None and self.timing._always:  # the usual timing: no clock needed
+            return True
         if offset is None:
             if end_time:
                 wall = _wall(at, tz)

@@ -120,8 +120,8 @@ class TimeSpan:
         new = TimeSpan(at, self.time_end, self.tz, duration_index=self.duration_index)
         if self.rating_info is not None:
             new.set_rating_info(self.rating_info)
+        self.duration_index = max(self.duration_index - (self.time_end - at), 0)
         self.time_end = at
-        self.duration_index = max(self.duration_index - new.duration, 0)
         return new
 
     # -- choosing the rate interval ------------------------------------------------------
