@@ -61,6 +61,8 @@ def main() -> None:
             encode(api.get_cost(a, ctx))
         best = min(best, (time.perf_counter() - t) / len(calls) * 1e6)
     print(f"per call: {best:.1f} µs (best of {args.rounds} x {len(calls)})")
+    if not args.top:
+        return
     prof = cProfile.Profile()
     prof.enable()
     for a in calls:
