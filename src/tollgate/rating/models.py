@@ -31,7 +31,6 @@ __all__ = [
     "RatingPlanActivation",
     "RatingProfile",
     "ToR",
-    "fixed_offset",
     "local_date",
     "profile_key",
 ]
@@ -231,14 +230,14 @@ class RateInterval(msgspec.Struct, frozen=True, kw_only=True):
     def contains(self, at: int, tz: dt.tzinfo, *, end_time: bool = False) -> bool:
         """Whether the timing is active at ``at``; an end at 00:00:00 counts as 23:59:59."""
         offset = fixed_offset(tz)
-        if offset is not None and self.timing._always:  # the usual timing: no clock needed
-            return True
-        if offset is None:
+        if offset is None:  # a zone with DST: read the wall clock
             if end_time:
                 wall = _wall(at, tz)
                 if wall.hour == 0 and wall.minute == 0 and wall.second == 0:
                     at -= SECOND
             return self.timing.is_active_at(at, tz)
+        if self.timing._always:  # the usual timing: no clock arithmetic at all
+            return True
         if end_time and (at + offset) // SECOND % 86400 == 0:
             at -= SECOND
         return self.timing.is_active_at_offset(at, offset)

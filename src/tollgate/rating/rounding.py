@@ -49,7 +49,7 @@ def round_money(value: Decimal, decimals: int, method: str) -> Decimal:
     if method not in _METHODS:
         return value
     step, guard = _STEPS.get(decimals) or _steps(decimals)
-    # one quantize instead of scaleb / to_integral / subtract / scaleb (~5x cheaper); the
+    # one quantize instead of scaleb / to_integral / subtract / scaleb (~3x cheaper); the
     # unary plus first rounds to the context precision exactly as scaleb does
     value = +value
     try:

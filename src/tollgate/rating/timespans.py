@@ -226,6 +226,7 @@ class TimeSpan:
         return self._cost_at(rate, rounding_decimals)
 
     def _cost_at(self, rate: Rate, rounding_decimals: int) -> Decimal:
+        """:meth:`interval_cost` for the rate group already looked up."""
         raw = Decimal(self.time_end - self.time_start) * rate.value / Decimal(rate.rate_unit)
         return round_money(raw, rounding_decimals, _MIDDLE)
 
