@@ -95,6 +95,9 @@ def parse_duration(value: str | int | float | Decimal | None) -> int:
         return -1
     if _INT.fullmatch(text):
         return int(text)
+    # whole seconds ("60s", what switches and tariff plans mostly send) skip the Decimal path
+    if text[-1] == "s" and text[:-1].isdigit() and text[:-1].isascii():
+        return int(text[:-1]) * SECOND
     return parse_go_duration(text)
 
 
