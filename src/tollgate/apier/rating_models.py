@@ -13,7 +13,15 @@ import msgspec
 
 from tollgate.core.times import format_rfc3339
 from tollgate.core.wire import go_float
-from tollgate.rating import RatingPlan, RatingProfile, RIRate, RITiming
+from tollgate.rating import (
+    RatingPlan,
+    RatingProfile,
+    RIRate,
+    WireRate,
+    WireTiming,
+    wire_rates,
+    wire_timing,
+)
 from tollgate.tariffplans import TPRatingActivation
 
 __all__ = [
@@ -77,22 +85,6 @@ class DestinationReply(msgspec.Struct, kw_only=True):
     Prefixes: list[str]
 
 
-class WireTiming(msgspec.Struct, kw_only=True):
-    Years: list[int]
-    Months: list[int]
-    MonthDays: list[int]
-    WeekDays: list[int]
-    StartTime: str
-    EndTime: str
-
-
-class WireRate(msgspec.Struct, kw_only=True):
-    GroupIntervalStart: int
-    Value: int | Decimal
-    RateIncrement: int
-    RateUnit: int
-
-
 class WireRating(msgspec.Struct, kw_only=True):
     ConnectFee: int | Decimal
     RoundingMethod: str
@@ -135,17 +127,6 @@ def _short_hash(value: object) -> str:
     return hashlib.sha1(repr(value).encode(), usedforsecurity=False).hexdigest()[:8]
 
 
-def _timing(t: RITiming) -> WireTiming:
-    return WireTiming(
-        Years=list(t.years),
-        Months=list(t.months),
-        MonthDays=list(t.month_days),
-        WeekDays=list(t.week_days),
-        StartTime=t.start_time,
-        EndTime=t.end_time,
-    )
-
-
 def _rating(r: RIRate) -> WireRating:
     return WireRating(
         ConnectFee=go_float(r.connect_fee),
@@ -153,15 +134,7 @@ def _rating(r: RIRate) -> WireRating:
         RoundingDecimals=r.rounding_decimals,
         MaxCost=go_float(r.max_cost),
         MaxCostStrategy=r.max_cost_strategy,
-        Rates=[
-            WireRate(
-                GroupIntervalStart=rate.group_interval_start,
-                Value=go_float(rate.value),
-                RateIncrement=rate.rate_increment,
-                RateUnit=rate.rate_unit,
-            )
-            for rate in r.rates
-        ],
+        Rates=wire_rates(r),
     )
 
 
@@ -170,7 +143,7 @@ def rating_plan_reply(plan: RatingPlan) -> RatingPlanReply:
     timing_keys = {key: _short_hash(timing) for key, timing in plan.timings.items()}
     return RatingPlanReply(
         Id=plan.id,
-        Timings={timing_keys[key]: _timing(t) for key, t in plan.timings.items()},
+        Timings={timing_keys[key]: wire_timing(t) for key, t in plan.timings.items()},
         Ratings={key: _rating(r) for key, r in plan.ratings.items()},
         DestinationRates={
             dest: [

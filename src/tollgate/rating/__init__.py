@@ -15,7 +15,15 @@ from tollgate.rating.models import (
     RIRate,
     RITiming,
 )
-from tollgate.rating.replies import EventCost, call_cost_reply, event_cost_from_call_cost
+from tollgate.rating.replies import (
+    EventCost,
+    WireRate,
+    WireTiming,
+    call_cost_reply,
+    event_cost_from_call_cost,
+    wire_rates,
+    wire_timing,
+)
 from tollgate.rating.rounding import round_money
 from tollgate.rating.service import RatingService, RatingSettings
 from tollgate.rating.store import RatingData
@@ -40,9 +48,13 @@ __all__ = [
     "RatingService",
     "RatingSettings",
     "ResponderCosts",
+    "WireRate",
+    "WireTiming",
     "call_cost_reply",
     "convert_tariff_plan",
     "event_cost_from_call_cost",
     "get_cost",
     "round_money",
+    "wire_rates",
+    "wire_timing",
 ]

@@ -33,9 +33,12 @@ __all__ = [
     "EventCost",
     "RatingUnit",
     "WireRate",
+    "WireTiming",
     "call_cost_reply",
     "data_cost_reply",
     "event_cost_from_call_cost",
+    "wire_rates",
+    "wire_timing",
 ]
 
 
@@ -111,7 +114,8 @@ class CallCostReply(msgspec.Struct, kw_only=True):
     Timespans: list[WireTimeSpan] | None = None
 
 
-def _rates(rating: RIRate) -> list[WireRate]:
+def wire_rates(rating: RIRate) -> list[WireRate]:
+    """A rating's rate groups as CGRateS writes them (RGRate)."""
     return [
         WireRate(
             GroupIntervalStart=r.group_interval_start,
@@ -123,7 +127,8 @@ def _rates(rating: RIRate) -> list[WireRate]:
     ]
 
 
-def _timing(t: RITiming) -> WireTiming:
+def wire_timing(t: RITiming) -> WireTiming:
+    """A timing as CGRateS writes it (RITiming)."""
     return WireTiming(
         Years=list(t.years),
         Months=list(t.months),
@@ -139,14 +144,14 @@ def _interval(ri: RateInterval | None) -> WireRateInterval | None:
         return None
     r = ri.rating
     return WireRateInterval(
-        Timing=_timing(ri.timing),
+        Timing=wire_timing(ri.timing),
         Rating=WireRating(
             ConnectFee=money(r.connect_fee),
             RoundingMethod=r.rounding_method,
             RoundingDecimals=r.rounding_decimals,
             MaxCost=money(r.max_cost),
             MaxCostStrategy=r.max_cost_strategy,
-            Rates=_rates(r),
+            Rates=wire_rates(r),
         ),
         Weight=money(ri.weight),
     )
