@@ -14,8 +14,7 @@ from typing import TypeVar
 from tollgate.apier.tp_models import AttrGetTPIds, AttrGetTPItem, AttrGetTPItemV2
 from tollgate.core.api import Api, CallContext, rpc_method
 from tollgate.core.errors import NotFoundError, ServerError, mandatory_missing
-from tollgate.storage.stordb import StorDB
-from tollgate.storage.stordb.tariffplans import TariffPlanStore
+from tollgate.storage.stordb import StorDB, TariffPlanStore
 from tollgate.tariffplans import (
     ApierTPTiming,
     TPDestination,

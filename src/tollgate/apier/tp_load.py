@@ -26,7 +26,7 @@ from tollgate.apier.tp_models import (
 from tollgate.apier.tpstore import PARTITIONS, Partition
 from tollgate.core.api import Api, CallContext, rpc_method
 from tollgate.core.errors import NotFoundError, ServerError, TollgateError
-from tollgate.storage.stordb.tariffplans import TariffPlanStore
+from tollgate.storage.stordb import TariffPlanStore
 from tollgate.tariffplans import BUILTIN_TIMINGS, TPRatingActivation, TPRatingProfile
 
 __all__ = ["APIerSv1TPLoads"]

@@ -29,7 +29,7 @@ from tollgate.rating.models import (
     profile_key,
 )
 from tollgate.rating.models import Rate as RunRate
-from tollgate.tariffplans.models import (
+from tollgate.tariffplans import (
     ApierTPTiming,
     DestinationRate,
     TPDestination,
