@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tollgate.accounts import AccountService, APIerSv1Accounts, APIerSv2Accounts
 from tollgate.apier import (
     ApierService,
     APIerSv1Rating,
@@ -112,6 +113,9 @@ class Engine:
         self.stordb = StorDBService(self)
         self.apier = ApierService(lambda: self.datadb.db, preload=preload)
         self.rating = RatingService(settings=rating_settings(cfg))
+        self.accounts = AccountService(
+            lambda: self.datadb.db, rounding_decimals=cfg.general.rounding_decimals
+        )
         self.apier.on_load(self._reload_rating)
         for api in self.apis():
             self.router.add_api(api)
@@ -146,6 +150,8 @@ class Engine:
             ResponderCosts(self.rating),
             APIerSv1Costs(self.rating),
             RALsV1(self.rating),
+            APIerSv1Accounts(self.accounts, self.cfg.general.default_timezone),
+            APIerSv2Accounts(self.accounts, self.cfg.general.default_timezone),
         ]
 
     async def _reload_rating(self, db: DataDB) -> None:

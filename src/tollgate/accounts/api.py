@@ -1,0 +1,186 @@
+"""APIerSv1/APIerSv2 account methods: set, get, list, remove accounts; change balances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tollgate.accounts.balances import BalanceFilter, balance_filter
+from tollgate.accounts.models import (
+    Account,
+    AttrAddBalance,
+    AttrGetAccount,
+    AttrGetAccounts,
+    AttrRemoveAccount,
+    AttrSetAccountV1,
+    AttrSetAccountV2,
+    AttrSetBalance,
+    TenantArg,
+    legacy_account,
+)
+from tollgate.accounts.service import AccountService
+from tollgate.core.api import Api, CallContext, rpc_method
+from tollgate.core.errors import MandatoryIeMissingError, NotFoundError, mandatory_missing
+from tollgate.rating.rounding import money
+
+__all__ = ["APIerSv1Accounts", "APIerSv2Accounts"]
+
+
+def _require(obj: object, *names: str) -> None:
+    if (err := mandatory_missing(obj, names)) is not None:
+        raise err
+
+
+def _account_id(tenant: str, account: str) -> str:
+    return f"{tenant}:{account}"
+
+
+def _set_balance_filter(args: AttrSetBalance, timezone: str) -> BalanceFilter:
+    """SetBalance's filter: Value 0 leaves the value alone; an ID or UUID is required."""
+    _require(args, "Tenant", "Account", "BalanceType")
+    bf = balance_filter(args.Balance, timezone)
+    if args.Value:
+        bf.Value = money(abs(args.Value))
+    if not bf.ID and not bf.Uuid:
+        raise MandatoryIeMissingError("BalanceID", "or", "BalanceUUID")
+    return bf
+
+
+class _Accounts(Api):
+    def __init__(self, service: AccountService, timezone: str = "UTC") -> None:
+        self.service = service
+        self.timezone = timezone
+
+    async def _set_balance(self, args: AttrSetBalance) -> str:
+        bf = _set_balance_filter(args, self.timezone)
+        await self.service.set_balance(_account_id(args.Tenant, args.Account), args.BalanceType, bf)
+        return "OK"
+
+
+class APIerSv1Accounts(_Accounts):
+    """APIerSv1's account and balance methods."""
+
+    namespace = "APIerSv1"
+
+    @rpc_method("SetAccount")
+    async def set_account(self, args: AttrSetAccountV1, ctx: CallContext) -> str:
+        """Create or update an account (``AllowNegative``/``Disabled`` when given)."""
+        _require(args, "Tenant", "Account")
+        await self.service.set_account(
+            _account_id(args.Tenant, args.Account),
+            allow_negative=args.AllowNegative,
+            disabled=args.Disabled,
+            action_plan_ids=[args.ActionPlanID] if args.ActionPlanID else None,
+            action_trigger_ids=[args.ActionTriggersID] if args.ActionTriggersID else None,
+        )
+        return "OK"
+
+    @rpc_method("GetAccount")
+    async def get_account(self, args: AttrGetAccount, ctx: CallContext) -> dict[str, Any]:
+        """The account in v0.10's legacy shape (``Id:"*out:tenant:acc"``)."""
+        return legacy_account(await self.service.get(_account_id(args.Tenant, args.Account)))
+
+    @rpc_method("GetAccountsCount")
+    async def get_accounts_count(self, args: TenantArg, ctx: CallContext) -> int:
+        """How many accounts the tenant has."""
+        _require(args, "Tenant")
+        return await self.service.count(args.Tenant + ":")
+
+    @rpc_method("RemoveAccount")
+    async def remove_account(self, args: AttrRemoveAccount, ctx: CallContext) -> str:
+        """Delete an account (a missing one is not an error, as with CGRateS's drivers)."""
+        _require(args, "Tenant", "Account")
+        await self.service.remove(_account_id(args.Tenant, args.Account))
+        return "OK"
+
+    async def _modify(self, args: AttrAddBalance, *, debit: bool) -> str:
+        _require(args, "Tenant", "Account", "BalanceType", "Value")
+        bf = balance_filter(args.Balance, self.timezone)
+        amount = money(abs(args.Value))
+        bf.Value = amount
+        change = self.service.debit if debit else self.service.topup
+        await change(
+            _account_id(args.Tenant, args.Account),
+            args.BalanceType,
+            bf,
+            amount,
+            reset=args.Overwrite,
+        )
+        return "OK"
+
+    @rpc_method("AddBalance")
+    async def add_balance(self, args: AttrAddBalance, ctx: CallContext) -> str:
+        """``*topup`` (``*topup_reset`` with Overwrite); creates the account if missing."""
+        return await self._modify(args, debit=False)
+
+    @rpc_method("DebitBalance")
+    async def debit_balance(self, args: AttrAddBalance, ctx: CallContext) -> str:
+        """``*debit`` (``*debit_reset`` with Overwrite) without rating."""
+        return await self._modify(args, debit=True)
+
+    @rpc_method("SetBalance")
+    async def set_balance(self, args: AttrSetBalance, ctx: CallContext) -> str:
+        """``*set_balance`` on the balance named by ``Balance.ID`` or ``Balance.UUID``."""
+        return await self._set_balance(args)
+
+    @rpc_method("RemoveBalances")
+    async def remove_balances(self, args: AttrSetBalance, ctx: CallContext) -> str:
+        """Remove the balances matching the filter; NOT_FOUND for a missing account."""
+        _require(args, "Tenant", "Account", "BalanceType")
+        bf = balance_filter(args.Balance, self.timezone)
+        if args.Value:
+            bf.Value = money(abs(args.Value))
+        await self.service.remove_balances(
+            _account_id(args.Tenant, args.Account), args.BalanceType, bf
+        )
+        return "OK"
+
+
+class APIerSv2Accounts(_Accounts):
+    """APIerSv2's account methods (``engine.Account`` replies)."""
+
+    namespace = "APIerSv2"
+
+    @rpc_method("SetAccount")
+    async def set_account(self, args: AttrSetAccountV2, ctx: CallContext) -> str:
+        """Create or update an account; ExtraOptions sets AllowNegative/Disabled."""
+        _require(args, "Tenant", "Account")
+        options = args.ExtraOptions or {}
+        await self.service.set_account(
+            _account_id(args.Tenant, args.Account),
+            allow_negative=options.get("AllowNegative"),
+            disabled=options.get("Disabled"),
+            action_plan_ids=args.ActionPlanIDs,
+            action_plans_overwrite=args.ActionPlansOverwrite,
+            action_trigger_ids=args.ActionTriggerIDs,
+            action_triggers_overwrite=args.ActionTriggerOverwrite,
+        )
+        return "OK"
+
+    @rpc_method("GetAccount")
+    async def get_account(self, args: AttrGetAccount, ctx: CallContext) -> Account:
+        """The account, or NOT_FOUND."""
+        return await self.service.get(_account_id(args.Tenant, args.Account))
+
+    @rpc_method("GetAccounts")
+    async def get_accounts(self, args: AttrGetAccounts, ctx: CallContext) -> list[Account] | None:
+        """The tenant's accounts (all, or those in AccountIDs), paged by Offset/Limit."""
+        _require(args, "Tenant")
+        if args.AccountIDs:
+            ids = [_account_id(args.Tenant, a) for a in args.AccountIDs if a]
+        else:
+            ids = await self.service.ids(args.Tenant + ":")
+        if not ids:
+            return None
+        end = args.Offset + args.Limit if args.Limit else None
+        found: list[Account] = []
+        for account_id in ids[args.Offset : end]:
+            try:
+                found.append(await self.service.get(account_id))
+            except NotFoundError:
+                continue
+        return found
+
+    @rpc_method("SetBalance")
+    async def set_balance(self, args: AttrSetBalance, ctx: CallContext) -> str:
+        """As APIerSv1.SetBalance."""
+        return await self._set_balance(args)
