@@ -2,9 +2,10 @@
 
 One test item per ``depends_on`` chain (most chains are a single case). An item is
 skipped, with the methods it still needs, while the engine does not serve every method its
-cases call. Otherwise it runs on a fresh engine, and each of its cases must be listed in
-``expected_pass.txt`` and pass; a runnable case that is not listed fails with a request to
-list it. See ``README.md`` in this folder.
+cases call. Otherwise it runs on a fresh engine, and each of its cases must be listed either
+in ``expected_pass.txt`` (and pass) or in ``expected_fail.txt`` with the reason (and still
+fail: an expected failure that passes fails too, asking to move it); a runnable case listed
+in neither fails with a request to list it. See ``README.md`` in this folder.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ SHARED = HERE.parents[1].parent / "shared"
 CASES_FILE = SHARED / "conformance" / "cases.json"
 TARIFFPLANS = SHARED / "spec" / "cgrates-v0.10" / "tariffplans"
 EXPECTED_PASS = HERE / "expected_pass.txt"
+EXPECTED_FAIL = HERE / "expected_fail.txt"
 LOAD_SETTLE = 0.5  # seconds for the scheduler to run the *asap ActionPlans after a load
 
 if not CASES_FILE.exists():
@@ -45,6 +47,17 @@ if not CASES_FILE.exists():
 def expected_pass() -> set[str]:
     lines = EXPECTED_PASS.read_text().splitlines() if EXPECTED_PASS.exists() else []
     return {s for line in lines if (s := line.split("#", 1)[0].strip())}
+
+
+def expected_fail() -> dict[str, str]:
+    """Runnable cases known to fail today: id -> why (the text after ``#``, required)."""
+    lines = EXPECTED_FAIL.read_text().splitlines() if EXPECTED_FAIL.exists() else []
+    known: dict[str, str] = {}
+    for line in lines:
+        ident, _, why = line.partition("#")
+        if ident.strip():
+            known[ident.strip()] = why.strip()
+    return known
 
 
 @functools.cache
@@ -68,6 +81,7 @@ def served_methods() -> frozenset[str] | str:
 CASES = load_cases(CASES_FILE)
 CHAINS = chains(CASES)
 LISTED = expected_pass()
+KNOWN_FAILING = expected_fail()
 
 
 def _params() -> list[Any]:
@@ -78,7 +92,7 @@ def _params() -> list[Any]:
     for chain in CHAINS:
         ident = chain[0]["id"] + (f"+{len(chain) - 1}" if len(chain) > 1 else "")
         needs = sorted(set().union(*(case_methods(c) for c in chain)) - served)
-        listed = any(c["id"] in LISTED for c in chain)
+        listed = any(c["id"] in LISTED or c["id"] in KNOWN_FAILING for c in chain)
         marks = []
         if needs and not listed:
             marks.append(pytest.mark.skip(reason=f"not yet: needs {', '.join(needs)}"))
@@ -89,6 +103,14 @@ def _params() -> list[Any]:
 def test_expected_pass_names_known_cases() -> None:
     unknown = sorted(LISTED - {c["id"] for c in CASES})
     assert not unknown, f"expected_pass.txt lists ids not in {CASES_FILE}: {unknown}"
+
+
+def test_expected_fail_names_known_cases_with_reasons() -> None:
+    unknown = sorted(set(KNOWN_FAILING) - {c["id"] for c in CASES})
+    assert not unknown, f"expected_fail.txt lists ids not in {CASES_FILE}: {unknown}"
+    assert not LISTED & set(KNOWN_FAILING), "a case cannot be expected both to pass and to fail"
+    silent = sorted(i for i, why in KNOWN_FAILING.items() if not why)
+    assert not silent, f"expected_fail.txt entries need a reason after '#': {silent}"
 
 
 def _load_tariffplan(port: int, name: str) -> str | None:
@@ -142,9 +164,19 @@ def test_case(chain: list[Case], tmp_path: Path) -> None:
         )
     results, problem, log = _run_chain(chain, tmp_path / "engine")
     messages = []
+    known_failures = []
     if problem:
         messages.append(f"{ids[0]}: {problem}")
     for result in results:
+        if result.case_id in KNOWN_FAILING:
+            if result.passed:
+                messages.append(
+                    f"{result.case_id} now PASSES: move it from expected_fail.txt "
+                    "to expected_pass.txt"
+                )
+            else:
+                known_failures.append(f"{result.case_id}: {KNOWN_FAILING[result.case_id]}")
+            continue
         if result.case_id not in LISTED:
             verdict = "PASSES" if result.passed else "fails (see below)"
             messages.append(
@@ -156,3 +188,5 @@ def test_case(chain: list[Case], tmp_path: Path) -> None:
     if messages:
         tail = "\n".join(log.splitlines()[-40:])
         pytest.fail("\n".join(messages) + f"\n--- engine log (tail) ---\n{tail}", pytrace=False)
+    if known_failures:
+        pytest.xfail("known failing: " + "; ".join(known_failures))
