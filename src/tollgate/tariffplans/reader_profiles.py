@@ -84,6 +84,10 @@ def _add_unique(target: list[str], items: list[str]) -> None:
             target.append(item)
 
 
+# reads one column of a row as a typed value (row.text, row.integer, ...)
+Reader = Callable[[str], object]
+
+
 class _Scalars:
     """Tracks which row set each scalar of each profile, to report conflicting overrides."""
 
@@ -103,6 +107,15 @@ class _Scalars:
                 f'{column} "{text}" of {key} overrides "{previous[0]}" from line {previous[1]}',
             )
         return True
+
+    def apply(
+        self, row: Row, key: str, target: object, fields: Iterable[tuple[str, Reader]]
+    ) -> None:
+        """Set each ``(column, read)`` on ``target`` (attribute = column) when non-zero."""
+        for column, read in fields:
+            value = read(column)
+            if self.override(row, key, column, value):
+                setattr(target, column, value)
 
 
 def _interval(row: Row) -> TPActivationInterval | None:
@@ -248,18 +261,11 @@ def _merge_resource(
     _add_unique(res.FilterIDs, row.items("FilterIDs"))
     if scalars.override(row, key, "ActivationInterval", interval):
         res.ActivationInterval = interval
-    if scalars.override(row, key, "UsageTTL", ttl := row.duration("UsageTTL")):
-        res.UsageTTL = ttl
-    if scalars.override(row, key, "Limit", limit := row.decimal_text("Limit")):
-        res.Limit = limit
-    if scalars.override(row, key, "AllocationMessage", msg := row.text("AllocationMessage")):
-        res.AllocationMessage = msg
-    if scalars.override(row, key, "Blocker", blocker := row.boolean("Blocker")):
-        res.Blocker = blocker
-    if scalars.override(row, key, "Stored", stored := row.boolean("Stored")):
-        res.Stored = stored
-    if scalars.override(row, key, "Weight", weight := row.decimal("Weight")):
-        res.Weight = weight
+    scalars.apply(row, key, res, (
+        ("UsageTTL", row.duration), ("Limit", row.decimal_text),
+        ("AllocationMessage", row.text), ("Blocker", row.boolean), ("Stored", row.boolean),
+        ("Weight", row.decimal),
+    ))  # fmt: skip
     _add_unique(res.ThresholdIDs, row.items("ThresholdIDs"))
 
 
@@ -270,12 +276,10 @@ def _merge_stat(
     _add_unique(stat.FilterIDs, row.items("FilterIDs"))
     if scalars.override(row, key, "ActivationInterval", interval):
         stat.ActivationInterval = interval
-    if scalars.override(row, key, "QueueLength", qlen := row.integer("QueueLength")):
-        stat.QueueLength = qlen
-    if scalars.override(row, key, "TTL", ttl := row.duration("TTL")):
-        stat.TTL = ttl
-    if scalars.override(row, key, "MinItems", items := row.integer("MinItems")):
-        stat.MinItems = items
+    scalars.apply(row, key, stat, (
+        ("QueueLength", row.integer), ("TTL", row.duration), ("MinItems", row.integer),
+        ("Stored", row.boolean), ("Blocker", row.boolean), ("Weight", row.decimal),
+    ))  # fmt: skip
     metric_filters = row.items("MetricFilterIDs")
     for metric_id in row.items("MetricIDs"):
         metric = next((m for m in stat.Metrics if m.MetricID == metric_id), None)
@@ -285,12 +289,6 @@ def _merge_stat(
         metric.FilterIDs.extend(metric_filters)
     if metric_filters and not row.text("MetricIDs"):
         row.warning("MetricFilterIDs", f"{key}: MetricFilterIDs without MetricIDs are ignored")
-    if scalars.override(row, key, "Stored", stored := row.boolean("Stored")):
-        stat.Stored = stored
-    if scalars.override(row, key, "Blocker", blocker := row.boolean("Blocker")):
-        stat.Blocker = blocker
-    if scalars.override(row, key, "Weight", weight := row.decimal("Weight")):
-        stat.Weight = weight
     _add_unique(stat.ThresholdIDs, row.items("ThresholdIDs"))
 
 
@@ -301,19 +299,11 @@ def _merge_threshold(
     _add_unique(thd.FilterIDs, row.items("FilterIDs"))
     if scalars.override(row, key, "ActivationInterval", interval):
         thd.ActivationInterval = interval
-    if scalars.override(row, key, "MaxHits", max_hits := row.integer("MaxHits")):
-        thd.MaxHits = max_hits
-    if scalars.override(row, key, "MinHits", min_hits := row.integer("MinHits")):
-        thd.MinHits = min_hits
-    if scalars.override(row, key, "MinSleep", sleep := row.duration("MinSleep")):
-        thd.MinSleep = sleep
-    if scalars.override(row, key, "Blocker", blocker := row.boolean("Blocker")):
-        thd.Blocker = blocker
-    if scalars.override(row, key, "Weight", weight := row.decimal("Weight")):
-        thd.Weight = weight
+    scalars.apply(row, key, thd, (
+        ("MaxHits", row.integer), ("MinHits", row.integer), ("MinSleep", row.duration),
+        ("Blocker", row.boolean), ("Weight", row.decimal), ("Async", row.boolean),
+    ))  # fmt: skip
     _add_unique(thd.ActionIDs, row.items("ActionIDs"))
-    if scalars.override(row, key, "Async", is_async := row.boolean("Async")):
-        thd.Async = is_async
 
 
 def _merge_supplier(
