@@ -115,11 +115,14 @@ class Dispatcher:
             if limiter.limit > 0:
                 return self._reserved(self._run_async(method, rid, params, ctx))
             return self._run_async(method, rid, params, ctx)
+        return self._run_sync(method, rid, params, ctx)
+
+    def _run_sync(
+        self, method: Method, rid: msgspec.Raw, params: msgspec.Raw, ctx: CallContext
+    ) -> bytes:
         start = time.perf_counter_ns()
         try:
-            args = method.args.decode(params)
-            result = method.func(args, ctx)
-            out = encode_result(rid, encode(result))
+            out = encode_result(rid, encode(method.func(method.args.decode(params), ctx)))
         except Exception as exc:
             self.metrics.record(method.name, time.perf_counter_ns() - start, error=True)
             return encode_error(rid, error_text(exc))
@@ -168,17 +171,6 @@ class Dispatcher:
             try:
                 if method.is_async:
                     return await self._run_async(method, rid, params, ctx)
-                start = time.perf_counter_ns()
-                try:
-                    out = encode_result(rid, encode(method.func(method.args.decode(params), ctx)))
-                except Exception as exc:
-                    self.metrics.record(method.name, time.perf_counter_ns() - start, error=True)
-                    return encode_error(rid, error_text(exc))
-                self.metrics.record(method.name, time.perf_counter_ns() - start, error=False)
-                return out
+                return self._run_sync(method, rid, params, ctx)
             finally:
                 self.limiter.active -= 1
-
-    async def call(self, name: str, args: Any, ctx: CallContext | None = None) -> Any:
-        """In-process call with a typed argument (the ``*internal`` connection)."""
-        return await self.router.call(name, args, ctx)
