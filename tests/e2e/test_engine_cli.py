@@ -229,8 +229,10 @@ def test_tls_listeners_serve_with_the_configured_certificate(tmp_path: Path) -> 
 
 def test_config_api_errors_are_clear_and_change_nothing(engine: EngineProcess) -> None:
     port = engine.ports["rpc_json"]
-    with pytest.raises(RpcError, match=r"^NOT_FOUND$"):
+    with pytest.raises(RpcError, match=r"^Invalid section$"):
         rpc(port, "ConfigSv1.GetJSONSection", {"Section": "no_such_section"})
+    with pytest.raises(RpcError, match=r"^Invalid section: <nope>$"):
+        rpc(port, "ConfigSv1.ReloadConfigFromPath", {"Section": "nope"})
     with pytest.raises(RpcError, match=r"^SERVER_ERROR: .*rounding_decimals"):
         rpc(port, "ConfigSv1.SetConfig", {"Config": {"general": {"rounding_decimals": "x"}}})
     assert rpc(port, "ConfigSv1.GetJSONSection", {"Section": "general"})["rounding_decimals"] == 5

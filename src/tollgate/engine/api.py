@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from tollgate import __version__
 from tollgate.core.api import Api, CallContext, DurationArgs, rpc_method
 from tollgate.core.config import ConfigError
-from tollgate.core.errors import NotFoundError, ServerError
+from tollgate.core.errors import ServerError, TollgateError
 from tollgate.engine.models import (
     CancelArgs,
     ReloadArgs,
@@ -116,7 +116,7 @@ class ConfigSv1(Api):
         try:
             return self.engine.config_section(args.Section)
         except ConfigError:
-            raise NotFoundError() from None
+            raise TollgateError("Invalid section") from None  # v0.10's exact text
 
     @rpc_method("ReloadConfigFromPath", aliases=("ReloadConfig",))
     async def reload_config_from_path(self, args: ReloadArgs, ctx: CallContext) -> str:

@@ -24,6 +24,7 @@ from tollgate.apier import (
 )
 from tollgate.core.api import Api
 from tollgate.core.config import Config, load_config
+from tollgate.core.errors import TollgateError
 from tollgate.core.registry import Registry
 from tollgate.engine.api import ConfigSv1, CoreSv1, GoRPC
 from tollgate.engine.logs import apply_log_level
@@ -216,6 +217,8 @@ class Engine:
 
     async def reload_config(self, path: str = "", section: str = "") -> None:
         """Re-read the config (SIGHUP, ConfigSv1.ReloadConfigFromPath) and apply it."""
+        if section and section not in self.cfg.as_json():
+            raise TollgateError(f"Invalid section: <{section}>")  # v0.10's exact text
         source = path or self.config_path
         new_cfg = await asyncio.to_thread(load_config, source)
         if section:
