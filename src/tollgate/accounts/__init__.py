@@ -5,7 +5,7 @@ from __future__ import annotations
 from tollgate.accounts.api import APIerSv1Accounts, APIerSv2Accounts
 from tollgate.accounts.balances import BalanceFilter, balance_filter
 from tollgate.accounts.models import DEFAULT_BALANCE_ID, Account, Balance, BalanceType
-from tollgate.accounts.service import ACCOUNTS, AccountService
+from tollgate.accounts.service import ACCOUNTS, AccountService, BalanceChange, ChangeHook
 
 __all__ = [
     "ACCOUNTS",
@@ -15,7 +15,9 @@ __all__ = [
     "Account",
     "AccountService",
     "Balance",
+    "BalanceChange",
     "BalanceFilter",
     "BalanceType",
+    "ChangeHook",
     "balance_filter",
 ]

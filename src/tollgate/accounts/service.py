@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 
 import msgspec
@@ -22,12 +23,12 @@ from tollgate.accounts.balances import (
     set_balance,
     topup_or_debit,
 )
-from tollgate.accounts.models import Account, StoredAccount
+from tollgate.accounts.models import Account, Balance, StoredAccount
 from tollgate.core.errors import NotFoundError, PartiallyExecutedError, ServerError
 from tollgate.core.times import format_rfc3339
 from tollgate.storage.datadb import DataDB
 
-__all__ = ["ACCOUNTS", "AccountService"]
+__all__ = ["ACCOUNTS", "AccountService", "BalanceChange", "ChangeHook"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,28 @@ ACCOUNTS = "*accounts"
 
 _encoder = msgspec.msgpack.Encoder(decimal_format="string")
 _decoder = msgspec.msgpack.Decoder(StoredAccount)
+
+
+@dataclass(slots=True)
+class BalanceChange:
+    """One change a commit carries, for unit counters and action triggers.
+
+    ``amount`` is positive for money or units taken off the balance (a debit) and negative
+    for a top-up; ``balance`` is the balance changed (None when no single balance took it);
+    ``destination`` is the call's destination when the change paid for a call (``*event``
+    counters match it against the counter's destination ids).
+    """
+
+    kind: str
+    amount: Decimal
+    balance: Balance | None = None
+    destination: str = ""
+
+
+# Called under the account's lock with the changed account before it is written: action
+# triggers and unit counters live behind this. A hook may change ``stored`` further (a
+# triggered ``*disable_account``); it must not take the lock of the same account again.
+ChangeHook = Callable[[StoredAccount, Sequence[BalanceChange]], Awaitable[None]]
 
 
 class _Guardian:
@@ -77,6 +100,7 @@ class AccountService:
         self.rounding_decimals = rounding_decimals
         self.clock = clock
         self.locked = _Guardian()
+        self.change_hooks: list[ChangeHook] = []
 
     @property
     def db(self) -> DataDB:
@@ -90,6 +114,12 @@ class AccountService:
     async def load(self, account_id: str) -> StoredAccount | None:
         data = await self.db.get(ACCOUNTS, account_id)
         return None if data is None else _decoder.decode(data)
+
+    async def commit(self, stored: StoredAccount, changes: Sequence[BalanceChange] = ()) -> None:
+        """Run the change hooks on ``stored`` and write it; call with the account's lock held."""
+        for hook in self.change_hooks:
+            await hook(stored, changes)
+        await self._save(stored)
 
     async def _save(self, stored: StoredAccount) -> None:
         stored.account.UpdateTime = format_rfc3339(self.clock())
@@ -138,7 +168,7 @@ class AccountService:
                 stored.account.AllowNegative = allow_negative
             if disabled is not None:
                 stored.account.Disabled = disabled
-            await self._save(stored)
+            await self.commit(stored)
             return stored.account
 
     async def topup(
@@ -167,7 +197,7 @@ class AccountService:
                 decimals=self.rounding_decimals,
                 now_ns=self.clock(),
             )
-            await self._save(stored)
+            await self.commit(stored, [BalanceChange(kind, amount)])
             return stored.account
 
     async def set_balance(self, account_id: str, kind: str, bf: BalanceFilter) -> Account:
@@ -175,7 +205,7 @@ class AccountService:
         async with self.locked(account_id):
             stored = await self.load(account_id) or StoredAccount(account=Account(ID=account_id))
             set_balance(stored.account, kind, bf, now_ns=self.clock())
-            await self._save(stored)
+            await self.commit(stored)
             return stored.account
 
     async def remove_balances(self, account_id: str, kind: str, bf: BalanceFilter) -> Account:
@@ -189,5 +219,5 @@ class AccountService:
             except NotFoundError:
                 # the action fails inside ActionTiming.Execute, which reports it this way
                 raise PartiallyExecutedError() from None
-            await self._save(stored)
+            await self.commit(stored)
             return stored.account
