@@ -121,15 +121,16 @@ class RITiming(msgspec.Struct, frozen=True, kw_only=True, dict=True):
         """The start of this timing on the (local) day of ``at``."""
         offset = fixed_offset(tz)
         if offset is None:
-            return _day_start(at, tz) + self._start
+            return _wall_time_on_day(at, tz, self._start)
         return at - (at + offset) % _DAY + self._start
 
     def right_margin(self, at: int, tz: dt.tzinfo) -> int:
-        """The end of this timing on the (local) day of ``at``: EndTime or 23:59:59 + 1s
-        (DST days are ignored as in a fixed zone)."""
+        """The end of this timing on the (local) day of ``at``: EndTime or 23:59:59 + 1s."""
         offset = fixed_offset(tz)
         if offset is None:
-            return _day_start(at, tz) + self._end
+            if self._end == _DAY:
+                return _wall_time_on_day(at, tz, _DAY - SECOND) + SECOND
+            return _wall_time_on_day(at, tz, self._end)
         return at - (at + offset) % _DAY + self._end
 
     def is_active_at(self, at: int, tz: dt.tzinfo) -> bool:
@@ -174,10 +175,17 @@ def _wall(at: int, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.fromtimestamp(at // SECOND, tz)
 
 
-def _day_start(at: int, tz: dt.tzinfo) -> int:
+def _wall_time_on_day(at: int, tz: dt.tzinfo, since_midnight: int) -> int:
+    """The instant the wall clock of ``tz`` shows ``since_midnight`` on the local day of
+    ``at``, as Go's ``time.Date`` gives it: on a daylight-saving day 08:00 is still 08:00
+    (not midnight + 8 hours); 24:00:00 and beyond roll into the next day."""
     wall = _wall(at, tz)
-    midnight = dt.datetime(wall.year, wall.month, wall.day, tzinfo=tz)
-    return int(midnight.timestamp()) * SECOND
+    days, rest = divmod(since_midnight // SECOND, 86400)
+    day = wall.date() + dt.timedelta(days=days)
+    hour, rest = divmod(rest, 3600)
+    minute, sec = divmod(rest, 60)
+    local = dt.datetime(day.year, day.month, day.day, hour, minute, sec, tzinfo=tz)
+    return int(local.timestamp()) * SECOND + since_midnight % SECOND
 
 
 class Rate(msgspec.Struct, frozen=True, kw_only=True):

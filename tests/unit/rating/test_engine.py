@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from decimal import Decimal as D
 
 import pytest
@@ -11,6 +13,7 @@ from tollgate.core.errors import (
     RatingPlanNotFoundError,
     UnauthorizedDestinationError,
 )
+from tollgate.rating import CallDescriptor
 from tollgate.rating.rounding import money, round_money
 
 T0 = "2024-01-01T10:00:00Z"
@@ -186,6 +189,34 @@ def test_call_crossing_a_timing_boundary_is_split(peak, call):
     assert [ts.rate_interval.timing.start_time for ts in cc.timespans] == ["08:00:00", "19:00:00"]
     assert [ts.time_end - ts.time_start for ts in cc.timespans] == [30e9, 30e9]
     assert cc.cost == D("0.3") + D("0.03")
+
+
+def test_timings_follow_the_wall_clock_on_daylight_saving_days(builder):
+    # Sunday 2026-03-29, Berlin springs forward at 02:00: 08:00 local is 06:00 UTC, not
+    # midnight + 8 hours (07:00 UTC) as a 24-hour day would put it
+    svc = builder(
+        destinations={"DST": ["49"]},
+        timings={
+            "DAY": ("*any", "*any", "*any", "*any", "08:00:00"),
+            "NIGHT": ("*any", "*any", "*any", "*any", "00:00:00"),
+        },
+        rates={
+            "RT_DAY": [("0", "0.6", "60s", "60s", "0s")],
+            "RT_NIGHT": [("0", "0", "60s", "60s", "0s")],
+        },
+        destination_rates={
+            "DR_DAY": [("DST", "RT_DAY", "*middle", 4, "0", "")],
+            "DR_NIGHT": [("DST", "RT_NIGHT", "*middle", 4, "0", "")],
+        },
+        rating_plans={"RP": [("DR_DAY", "DAY", "10"), ("DR_NIGHT", "NIGHT", "10")]},
+        rating_profiles=[("cgrates.org", "call", "1001", "2014-01-01T00:00:00Z", "RP", "")],
+    )
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    start = int(dt.datetime(2026, 3, 29, 7, 59, tzinfo=berlin).timestamp()) * 10**9
+    cd = CallDescriptor("call", "cgrates.org", "1001", "49", start, start + 120 * 10**9, berlin)
+    cc = svc.get_cost(cd)
+    assert [ts.time_end - ts.time_start for ts in cc.timespans] == [60e9, 60e9]
+    assert cc.cost == D("0.6")  # one free night minute, one day minute
 
 
 def test_heavier_timing_wins(peak, call):
