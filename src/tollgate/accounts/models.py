@@ -16,6 +16,7 @@ import msgspec
 __all__ = [
     "DEFAULT_BALANCE_ID",
     "Account",
+    "ActionTrigger",
     "AttrAddBalance",
     "AttrGetAccount",
     "AttrGetAccounts",
@@ -25,8 +26,12 @@ __all__ = [
     "AttrSetBalance",
     "Balance",
     "BalanceType",
+    "CounterFilter",
     "StoredAccount",
+    "StoredBalanceFilter",
     "TenantArg",
+    "UnitCounter",
+    "ValueFormula",
     "legacy_account",
     "parse_string_map",
     "string_map_text",
@@ -86,13 +91,78 @@ class Balance(msgspec.Struct, kw_only=True):
     Blocker: bool = False
 
 
+class ValueFormula(msgspec.Struct, kw_only=True):
+    """``utils.ValueFormula``: a static value, or a named formula over ``Params``."""
+
+    Method: str = ""
+    Params: dict[str, Any] | None = None
+    Static: Decimal = Decimal(0)
+
+
+class StoredBalanceFilter(msgspec.Struct, kw_only=True):
+    """``engine.BalanceFilter`` as an ActionTrigger or a unit counter holds it (None = unset).
+
+    Unlike :class:`tollgate.accounts.balances.BalanceFilter` (what an action applies) it
+    carries the balance ``Type`` and marshals every unset field as ``null``, as Go does.
+    """
+
+    Uuid: str | None = None
+    ID: str | None = None
+    Type: str | None = None
+    Value: ValueFormula | None = None
+    ExpirationDate: str | None = None
+    Weight: Decimal | None = None
+    DestinationIDs: dict[str, bool] | None = None
+    RatingSubject: str | None = None
+    Categories: dict[str, bool] | None = None
+    SharedGroups: dict[str, bool] | None = None
+    TimingIDs: dict[str, bool] | None = None
+    Timings: list[dict[str, Any]] | None = None
+    Disabled: bool | None = None
+    Factor: dict[str, Decimal] | None = None
+    Blocker: bool | None = None
+
+
+class ActionTrigger(msgspec.Struct, kw_only=True):
+    """``engine.ActionTrigger``: ``MinSleep`` in nanoseconds, times in RFC 3339 (zero: unset)."""
+
+    ID: str = ""
+    UniqueID: str = ""
+    ThresholdType: str = ""
+    ThresholdValue: Decimal = Decimal(0)
+    Recurrent: bool = False
+    MinSleep: int = 0
+    ExpirationDate: str = ZERO_TIME_TEXT
+    ActivationDate: str = ZERO_TIME_TEXT
+    Balance: StoredBalanceFilter | None = None
+    Weight: Decimal = Decimal(0)
+    ActionsID: str = ""
+    MinQueuedItems: int = 0
+    Executed: bool = False
+    LastExecutionTime: str = ZERO_TIME_TEXT
+
+
+class CounterFilter(msgspec.Struct, kw_only=True):
+    """``engine.CounterFilter``: what one counter has counted, and what it counts."""
+
+    Value: Decimal = Decimal(0)
+    Filter: StoredBalanceFilter | None = None
+
+
+class UnitCounter(msgspec.Struct, kw_only=True):
+    """``engine.UnitCounter``: ``*event`` or ``*balance`` counters of one balance type."""
+
+    CounterType: str = ""
+    Counters: list[CounterFilter] | None = None
+
+
 class Account(msgspec.Struct, kw_only=True):
     """``engine.Account``: ``ID`` is ``tenant:account``; BalanceMap lists keep insertion order."""
 
     ID: str
     BalanceMap: dict[str, list[Balance]] | None = None
-    UnitCounters: dict[str, Any] | None = None
-    ActionTriggers: list[dict[str, Any]] | None = None
+    UnitCounters: dict[str, list[UnitCounter]] | None = None
+    ActionTriggers: list[ActionTrigger] | None = None
     AllowNegative: bool = False
     Disabled: bool = False
     UpdateTime: str = ZERO_TIME_TEXT

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tollgate.accounts import AccountService, APIerSv1Accounts, APIerSv2Accounts
+from tollgate.accounts.triggers import TriggerService
 from tollgate.apier import (
     ApierService,
     APIerSv1Rating,
@@ -117,6 +118,15 @@ class Engine:
         self.accounts = AccountService(
             lambda: self.datadb.db, rounding_decimals=cfg.general.rounding_decimals
         )
+        self.triggers = TriggerService(
+            lambda: self.datadb.db,
+            self.accounts,
+            lambda: getattr(self, "actions", None),
+            destination_ids=self._destination_ids,
+            timezone=lambda: self.cfg.general.default_timezone,
+            remove_expired=lambda: self.cfg.rals.remove_expired,
+        )
+        self.accounts.change_hooks.append(self.triggers.on_change)
         self.apier.on_load(self._reload_rating)
         for api in self.apis():
             self.router.add_api(api)
@@ -154,6 +164,10 @@ class Engine:
             APIerSv1Accounts(self.accounts, self.cfg.general.default_timezone),
             APIerSv2Accounts(self.accounts, self.cfg.general.default_timezone),
         ]
+
+    def _destination_ids(self, number: str) -> list[str]:
+        """The ids of the destinations ``number`` belongs to (any matching prefix)."""
+        return [dest for _, ids in self.rating.data.prefixes_of(number) for dest in ids]
 
     async def _reload_rating(self, db: DataDB) -> None:
         """Rebuild the rating data from the stored tariff plans (at start, after loads)."""
