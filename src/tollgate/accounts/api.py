@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tollgate.accounts.balances import BalanceFilter, balance_filter
+from tollgate.accounts.counters import legacy_counters
 from tollgate.accounts.models import (
     Account,
     AttrAddBalance,
@@ -18,6 +19,7 @@ from tollgate.accounts.models import (
     legacy_account,
 )
 from tollgate.accounts.service import AccountService
+from tollgate.accounts.triggers import TriggerService, legacy_trigger
 from tollgate.core.api import Api, CallContext, rpc_method
 from tollgate.core.errors import MandatoryIeMissingError, NotFoundError, mandatory_missing
 from tollgate.rating.rounding import money
@@ -46,9 +48,39 @@ def _set_balance_filter(args: AttrSetBalance, timezone: str) -> BalanceFilter:
 
 
 class _Accounts(Api):
-    def __init__(self, service: AccountService, timezone: str = "UTC") -> None:
+    def __init__(
+        self,
+        service: AccountService,
+        timezone: str = "UTC",
+        triggers: TriggerService | None = None,
+    ) -> None:
         self.service = service
         self.timezone = timezone
+        self.triggers = triggers
+
+    async def _set_account(
+        self,
+        account_id: str,
+        trigger_ids: list[str] | None,
+        *,
+        overwrite_triggers: bool,
+        **options: Any,
+    ) -> None:
+        """Create/update the account, then attach real triggers (an unknown trigger group
+        is NOT_FOUND before anything is written)."""
+        if self.triggers is None or trigger_ids is None:
+            await self.service.set_account(
+                account_id,
+                action_trigger_ids=trigger_ids,
+                action_triggers_overwrite=overwrite_triggers,
+                **options,
+            )
+            return
+        await self.triggers.check_groups(trigger_ids)
+        await self.service.set_account(account_id, **options)
+        await self.triggers.set_account_triggers(
+            account_id, trigger_ids, overwrite=overwrite_triggers
+        )
 
     async def _set_balance(self, args: AttrSetBalance) -> str:
         bf = _set_balance_filter(args, self.timezone)
@@ -65,19 +97,24 @@ class APIerSv1Accounts(_Accounts):
     async def set_account(self, args: AttrSetAccountV1, ctx: CallContext) -> str:
         """Create or update an account (``AllowNegative``/``Disabled`` when given)."""
         _require(args, "Tenant", "Account")
-        await self.service.set_account(
+        await self._set_account(
             _account_id(args.Tenant, args.Account),
+            [args.ActionTriggersID] if args.ActionTriggersID else None,
+            overwrite_triggers=True,  # v1 replaces the account's triggers
             allow_negative=args.AllowNegative,
             disabled=args.Disabled,
             action_plan_ids=[args.ActionPlanID] if args.ActionPlanID else None,
-            action_trigger_ids=[args.ActionTriggersID] if args.ActionTriggersID else None,
         )
         return "OK"
 
     @rpc_method("GetAccount")
     async def get_account(self, args: AttrGetAccount, ctx: CallContext) -> dict[str, Any]:
         """The account in v0.10's legacy shape (``Id:"*out:tenant:acc"``)."""
-        return legacy_account(await self.service.get(_account_id(args.Tenant, args.Account)))
+        acc = await self.service.get(_account_id(args.Tenant, args.Account))
+        reply = legacy_account(acc)
+        reply["UnitCounters"] = legacy_counters(acc)
+        reply["ActionTriggers"] = [legacy_trigger(at) for at in acc.ActionTriggers or ()]
+        return reply
 
     @rpc_method("GetAccountsCount")
     async def get_accounts_count(self, args: TenantArg, ctx: CallContext) -> int:
@@ -145,14 +182,14 @@ class APIerSv2Accounts(_Accounts):
         """Create or update an account; ExtraOptions sets AllowNegative/Disabled."""
         _require(args, "Tenant", "Account")
         options = args.ExtraOptions or {}
-        await self.service.set_account(
+        await self._set_account(
             _account_id(args.Tenant, args.Account),
+            args.ActionTriggerIDs,
+            overwrite_triggers=args.ActionTriggerOverwrite,
             allow_negative=options.get("AllowNegative"),
             disabled=options.get("Disabled"),
             action_plan_ids=args.ActionPlanIDs,
             action_plans_overwrite=args.ActionPlansOverwrite,
-            action_trigger_ids=args.ActionTriggerIDs,
-            action_triggers_overwrite=args.ActionTriggerOverwrite,
         )
         return "OK"
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
 from tollgate.accounts.models import (
+    ZERO_TIME_TEXT,
     Account,
     Balance,
     CounterFilter,
     StoredBalanceFilter,
     UnitCounter,
     string_map_includes,
+    string_map_text,
 )
 from tollgate.core.times import parse_rfc3339
 from tollgate.rating.rounding import money
@@ -31,6 +34,7 @@ __all__ = [
     "add_units",
     "filters_equal",
     "init_counters",
+    "legacy_counters",
     "match_counted_balance",
     "reset_counters",
 ]
@@ -171,3 +175,42 @@ def reset_counters(
             for c in uc.Counters or ():
                 if bf is None or filters_equal(c.Filter, bf):
                     c.Value = Decimal(0)
+
+
+def legacy_counters(acc: Account) -> list[dict[str, Any] | None]:
+    """``UnitCounters`` in APIerSv1.GetAccount's old shape (``Account.AsOldStructure``).
+
+    As CGRateS builds it: one slot per balance type, filled by position within each type's
+    counter list (so a later type overwrites an earlier one's slot; unfilled slots null),
+    each counter shown as a balance made from its filter.
+    """
+    counters = acc.UnitCounters or {}
+    result: list[dict[str, Any] | None] = [None] * len(counters)
+    for kind, ucs in counters.items():
+        for i, uc in enumerate(ucs):
+            if i >= len(result):
+                break  # Go would panic here; more counter types than balance types is odd
+            result[i] = {
+                "Direction": "",
+                "BalanceType": kind,
+                "Balances": [_legacy_filter_balance(c.Filter) for c in uc.Counters or ()],
+            }
+    return result
+
+
+def _legacy_filter_balance(bf: StoredBalanceFilter | None) -> dict[str, Any]:
+    bf = bf or StoredBalanceFilter()
+    return {
+        "Uuid": bf.Uuid or "",
+        "Id": bf.ID or "",
+        "Value": bf.Value.Static if bf.Value is not None else Decimal(0),
+        "ExpirationDate": bf.ExpirationDate or ZERO_TIME_TEXT,
+        "Weight": bf.Weight if bf.Weight is not None else Decimal(0),
+        "DestinationIds": string_map_text(bf.DestinationIDs or {}),
+        "RatingSubject": bf.RatingSubject or "",
+        "Category": string_map_text(bf.Categories or {}),
+        "SharedGroup": string_map_text(bf.SharedGroups or {}),
+        "Timings": bf.Timings,
+        "TimingIDs": string_map_text(bf.TimingIDs or {}),
+        "Disabled": bool(bf.Disabled),
+    }

@@ -30,6 +30,7 @@ from tollgate.accounts.models import (
     StoredAccount,
     StoredBalanceFilter,
     parse_string_map,
+    string_map_text,
 )
 from tollgate.accounts.service import AccountService, BalanceChange
 from tollgate.core.durations import parse_duration
@@ -46,11 +47,13 @@ __all__ = [
     "TriggerService",
     "balance_of_filter",
     "hard_match",
+    "legacy_trigger",
     "reset_triggers",
     "set_recurrent",
     "tp_row_of_trigger",
     "trigger_from_tp",
     "trigger_matches_action",
+    "triggers_from_tp",
 ]
 
 logger = logging.getLogger(__name__)
@@ -209,6 +212,33 @@ def tp_row_of_trigger(at: ActionTrigger) -> TPActionTrigger:
         ActionsId=at.ActionsID,
         Weight=at.Weight,
     )
+
+
+def legacy_trigger(at: ActionTrigger) -> dict[str, Any]:
+    """One trigger in APIerSv1.GetAccount's old shape (``Account.AsOldStructure``)."""
+    b = balance_of_filter(at.Balance)
+    return {
+        "Id": at.ID,
+        "ThresholdType": at.ThresholdType,
+        "ThresholdValue": at.ThresholdValue,
+        "Recurrent": at.Recurrent,
+        "MinSleep": at.MinSleep,
+        "BalanceId": b.ID,
+        "BalanceType": (at.Balance.Type if at.Balance else None) or "",
+        "BalanceDirection": "*out",
+        "BalanceDestinationIds": string_map_text(b.DestinationIDs),
+        "BalanceWeight": b.Weight,
+        "BalanceExpirationDate": b.ExpirationDate,
+        "BalanceTimingTags": string_map_text(b.TimingIDs),
+        "BalanceRatingSubject": b.RatingSubject,
+        "BalanceCategory": string_map_text(b.Categories),
+        "BalanceSharedGroup": string_map_text(b.SharedGroups),
+        "BalanceDisabled": b.Disabled,
+        "Weight": at.Weight,
+        "ActionsId": at.ActionsID,
+        "MinQueuedItems": at.MinQueuedItems,
+        "Executed": at.Executed,
+    }
 
 
 # -- matching ----------------------------------------------------------------------------------
@@ -422,6 +452,24 @@ class TriggerService:
         base = [] if overwrite else stored.action_trigger_ids
         stored.action_trigger_ids = list(dict.fromkeys([*base, *trigger_ids]))
         init_counters(acc)
+
+    async def check_groups(self, trigger_ids: Sequence[str]) -> None:
+        """NOT_FOUND unless every trigger group exists."""
+        for group_id in trigger_ids:
+            if await self.db.get(ACTION_TRIGGERS, group_id) is None:
+                raise NotFoundError()
+
+    async def set_account_triggers(
+        self, account_id: str, trigger_ids: Sequence[str], *, overwrite: bool
+    ) -> None:
+        """SetAccount's ActionTriggerIDs: attach the groups to the account and write it."""
+        await self.check_groups(trigger_ids)
+        async with self.accounts.locked(account_id):
+            stored = await self.accounts.load(account_id)
+            if stored is None:
+                raise NotFoundError()
+            await self.attach_triggers(stored, trigger_ids, overwrite=overwrite)
+            await self.accounts.commit(stored)
 
     # -- evaluation --------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from tollgate.accounts import AccountService, APIerSv1Accounts, APIerSv2Accounts
 from tollgate.accounts.triggers import TriggerService
+from tollgate.accounts.triggers_api import APIerSv1Triggers, APIerSv2Triggers
 from tollgate.apier import (
     ApierService,
     APIerSv1Rating,
@@ -161,8 +162,10 @@ class Engine:
             ResponderCosts(self.rating),
             APIerSv1Costs(self.rating),
             RALsV1(self.rating),
-            APIerSv1Accounts(self.accounts, self.cfg.general.default_timezone),
-            APIerSv2Accounts(self.accounts, self.cfg.general.default_timezone),
+            APIerSv1Accounts(self.accounts, self.cfg.general.default_timezone, self.triggers),
+            APIerSv2Accounts(self.accounts, self.cfg.general.default_timezone, self.triggers),
+            APIerSv1Triggers(self.triggers, self.apier, lambda: self.cfg.general.default_timezone),
+            APIerSv2Triggers(self.triggers, self.apier, lambda: self.cfg.general.default_timezone),
         ]
 
     def _destination_ids(self, number: str) -> list[str]:
