@@ -19,7 +19,14 @@ from tollgate.core.times import ZERO_NS, format_rfc3339
 from tollgate.rating.engine import CallCost
 from tollgate.rating.models import RateInterval, RIRate, RITiming
 from tollgate.rating.rounding import Rounding, money, round_money
-from tollgate.rating.timespans import Increment, TimeSpan
+from tollgate.rating.timespans import (
+    UNTIMED,
+    DebitInfo,
+    Increment,
+    MonetaryInfo,
+    TimeSpan,
+    UnitInfo,
+)
 
 _ZERO = Decimal(0)
 _MIDDLE = Rounding.MIDDLE  # bound once: an Enum attribute lookup costs ~50 ns per use
@@ -37,6 +44,7 @@ __all__ = [
     "call_cost_reply",
     "data_cost_reply",
     "event_cost_from_call_cost",
+    "wire_debit_info",
     "wire_rates",
     "wire_timing",
 ]
@@ -68,14 +76,31 @@ class WireRating(msgspec.Struct, kw_only=True):
 
 
 class WireRateInterval(msgspec.Struct, kw_only=True):
-    Timing: WireTiming
+    Timing: WireTiming | None
     Rating: WireRating
     Weight: Decimal
 
 
+class WireUnitInfo(msgspec.Struct, kw_only=True):
+    UUID: str
+    ID: str
+    Value: Decimal
+    DestinationID: str
+    Consumed: Decimal
+    ToR: str
+    RateInterval: WireRateInterval | None
+
+
+class WireMonetaryInfo(msgspec.Struct, kw_only=True):
+    UUID: str
+    ID: str
+    Value: Decimal
+    RateInterval: WireRateInterval | None
+
+
 class WireDebitInfo(msgspec.Struct, kw_only=True):
-    Unit: Any = None
-    Monetary: Any = None
+    Unit: WireUnitInfo | None = None
+    Monetary: WireMonetaryInfo | None = None
     AccountID: str = ""
 
 
@@ -144,7 +169,7 @@ def _interval(ri: RateInterval | None) -> WireRateInterval | None:
         return None
     r = ri.rating
     return WireRateInterval(
-        Timing=wire_timing(ri.timing),
+        Timing=None if ri.timing is UNTIMED else wire_timing(ri.timing),
         Rating=WireRating(
             ConnectFee=money(r.connect_fee),
             RoundingMethod=r.rounding_method,
@@ -157,15 +182,50 @@ def _interval(ri: RateInterval | None) -> WireRateInterval | None:
     )
 
 
+def _unit_info(info: UnitInfo | None) -> WireUnitInfo | None:
+    if info is None:
+        return None
+    return WireUnitInfo(
+        UUID=info.uuid,
+        ID=info.id,
+        Value=money(info.value),
+        DestinationID=info.destination_id,
+        Consumed=money(info.consumed),
+        ToR=info.tor,
+        RateInterval=_interval(info.rate_interval),
+    )
+
+
+def _monetary_info(info: MonetaryInfo | None) -> WireMonetaryInfo | None:
+    if info is None:
+        return None
+    return WireMonetaryInfo(
+        UUID=info.uuid,
+        ID=info.id,
+        Value=money(info.value),
+        RateInterval=_interval(info.rate_interval),
+    )
+
+
+def wire_debit_info(info: DebitInfo | None) -> WireDebitInfo | None:
+    """An increment's BalanceInfo as CGRateS writes it (``engine.DebitInfo``)."""
+    if info is None:
+        return None
+    if info.unit is None and info.monetary is None:  # only rated: the common case
+        return WireDebitInfo(AccountID=info.account_id)
+    return WireDebitInfo(
+        Unit=_unit_info(info.unit),
+        Monetary=_monetary_info(info.monetary),
+        AccountID=info.account_id,
+    )
+
+
 def _increment(inc: Increment) -> WireIncrement:
-    info = inc.balance_info
     return WireIncrement(
         Duration=inc.duration,
         Cost=money(inc.cost),
         CompressFactor=inc.compress_factor,
-        BalanceInfo=None
-        if info is None
-        else WireDebitInfo(Unit=info.unit, Monetary=info.monetary, AccountID=info.account_id),
+        BalanceInfo=wire_debit_info(inc.balance_info),
     )
 
 

@@ -13,14 +13,17 @@ from decimal import Decimal
 
 from tollgate.core.durations import SECOND
 from tollgate.core.times import fixed_offset
-from tollgate.rating.models import Rate, RateInterval, local_date
+from tollgate.rating.models import Rate, RateInterval, RITiming, local_date
 from tollgate.rating.rounding import Rounding, round_money
 
 __all__ = [
+    "UNTIMED",
     "DebitInfo",
     "Increment",
+    "MonetaryInfo",
     "RatingInfo",
     "TimeSpan",
+    "UnitInfo",
     "compress_timespans",
     "round_timespans_to_increment",
 ]
@@ -43,19 +46,70 @@ class RatingInfo:
     fallback_keys: tuple[str, ...] = ()
 
 
+# The timing of a rate interval CGRateS builds without one (the ``*zero<dur>`` spans of a
+# units balance): always active, and written as ``"Timing": null`` on the wire.
+UNTIMED = RITiming()
+
+
+@dataclass(slots=True)
+class UnitInfo:
+    """``engine.UnitInfo``: the units balance an increment consumed and what is left.
+
+    ``value`` is the balance after the debit (after the last one of a compressed run).
+    """
+
+    uuid: str
+    id: str
+    value: Decimal
+    destination_id: str
+    consumed: Decimal
+    tor: str
+    rate_interval: RateInterval | None = None
+
+    def same(self, other: UnitInfo) -> bool:
+        """CGRateS's ``UnitInfo.Equal``: the value left is not compared."""
+        return (
+            self.uuid == other.uuid
+            and self.destination_id == other.destination_id
+            and self.consumed == other.consumed
+            and self.tor == other.tor
+            and self.rate_interval == other.rate_interval
+        )
+
+
+@dataclass(slots=True)
+class MonetaryInfo:
+    """``engine.MonetaryInfo``: the monetary balance that paid and its value after."""
+
+    uuid: str
+    id: str
+    value: Decimal
+    rate_interval: RateInterval | None = None
+
+    def same(self, other: MonetaryInfo) -> bool:
+        """CGRateS's ``MonetaryInfo.Equal``: the value left is not compared."""
+        return self.uuid == other.uuid and self.rate_interval == other.rate_interval
+
+
+def _same(a: UnitInfo | MonetaryInfo | None, b: UnitInfo | MonetaryInfo | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return type(a) is type(b) and a.same(b)  # type: ignore[arg-type]
+
+
 @dataclass(slots=True)
 class DebitInfo:
     """Which balances paid an increment (empty when only rated)."""
 
-    unit: object | None = None
-    monetary: object | None = None
+    unit: UnitInfo | None = None
+    monetary: MonetaryInfo | None = None
     account_id: str = ""
 
     def same(self, other: DebitInfo | None) -> bool:
         return (
             other is not None
-            and self.unit == other.unit
-            and self.monetary == other.monetary
+            and _same(self.unit, other.unit)
+            and _same(self.monetary, other.monetary)
             and self.account_id == other.account_id
         )
 
