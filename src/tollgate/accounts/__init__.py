@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from tollgate.accounts.api import APIerSv1Accounts, APIerSv2Accounts
 from tollgate.accounts.balances import BalanceFilter, balance_filter
-from tollgate.accounts.models import DEFAULT_BALANCE_ID, Account, Balance, BalanceType
+from tollgate.accounts.models import (
+    DEFAULT_BALANCE_ID,
+    Account,
+    Balance,
+    BalanceType,
+    StoredAccount,
+)
 from tollgate.accounts.service import ACCOUNTS, AccountService, BalanceChange, ChangeHook
 
 __all__ = [
@@ -19,5 +25,6 @@ __all__ = [
     "BalanceFilter",
     "BalanceType",
     "ChangeHook",
+    "StoredAccount",
     "balance_filter",
 ]
