@@ -29,6 +29,7 @@ __all__ = [
     "RatingPlanNotFoundError",
     "ReplyTimeoutError",
     "ResourceSError",
+    "SchedulerNotRunningError",
     "ServerError",
     "ServiceNotOperationalError",
     "SupplierSError",
@@ -102,6 +103,10 @@ class NoActiveSessionError(TollgateError):
 
 class PartiallyExecutedError(TollgateError):
     wire = "PARTIALLY_EXECUTED"
+
+
+class SchedulerNotRunningError(TollgateError):
+    wire = "SCHEDULLER_NOT_RUNNING"  # v0.10's spelling (utils.SchedulerNotRunningCaps)
 
 
 class UnsupportedServiceMethodError(TollgateError):
