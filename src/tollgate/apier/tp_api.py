@@ -23,7 +23,15 @@ from tollgate.tariffplans import (
     TPRatingPlan,
 )
 
-__all__ = ["APIerSv1TPRating", "APIerSv2TPRating", "StorDBSource", "require", "tp_store"]
+__all__ = [
+    "APIerSv1TPRating",
+    "APIerSv2TPRating",
+    "StorDBSource",
+    "found_one",
+    "require",
+    "tp_ids",
+    "tp_store",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -46,17 +54,26 @@ def tp_store(source: StorDBSource) -> TariffPlanStore:
     return db
 
 
-async def _one(found: Awaitable[list[T]]) -> T:
+async def found_one(found: Awaitable[list[T]]) -> T:
+    """The first item found, or ``NOT_FOUND``."""
     items = await found
     if not items:
         raise NotFoundError()
     return items[0]
 
 
-async def _ids(store: TariffPlanStore, table: str, args: AttrGetTPIds) -> list[str]:
+async def tp_ids(
+    store: TariffPlanStore, table: str, args: AttrGetTPIds, distinct: tuple[str, ...] = ("tag",)
+) -> list[str]:
+    """``GetTP*Ids``: the plan's ids (``distinct`` columns joined by ``:``), or ``NOT_FOUND``."""
     require(args, "TPid")
     ids = await store.get_tp_ids(
-        table, args.TPid, search=args.Search, limit=args.Limit, offset=args.Offset
+        table,
+        args.TPid,
+        distinct=distinct,
+        search=args.Search,
+        limit=args.Limit,
+        offset=args.Offset,
     )
     if not ids:
         raise NotFoundError()
@@ -90,11 +107,11 @@ class APIerSv1TPRating(Api):
     @rpc_method("GetTPDestination")
     async def get_tp_destination(self, args: AttrGetTPItem, ctx: CallContext) -> TPDestination:
         require(args, "TPid", "ID")
-        return await _one(self._store().get_tp_destinations(args.TPid, args.ID))
+        return await found_one(self._store().get_tp_destinations(args.TPid, args.ID))
 
     @rpc_method("GetTPDestinationIDs")
     async def get_tp_destination_ids(self, args: AttrGetTPIds, ctx: CallContext) -> list[str]:
-        return await _ids(self._store(), "tp_destinations", args)
+        return await tp_ids(self._store(), "tp_destinations", args)
 
     @rpc_method("RemoveTPDestination")
     async def remove_tp_destination(self, args: AttrGetTPItem, ctx: CallContext) -> str:
@@ -112,11 +129,11 @@ class APIerSv1TPRating(Api):
     @rpc_method("GetTPTiming")
     async def get_tp_timing(self, args: AttrGetTPItem, ctx: CallContext) -> ApierTPTiming:
         require(args, "TPid", "ID")
-        return await _one(self._store().get_tp_timings(args.TPid, args.ID))
+        return await found_one(self._store().get_tp_timings(args.TPid, args.ID))
 
     @rpc_method("GetTPTimingIds")
     async def get_tp_timing_ids(self, args: AttrGetTPIds, ctx: CallContext) -> list[str]:
-        return await _ids(self._store(), "tp_timings", args)
+        return await tp_ids(self._store(), "tp_timings", args)
 
     @rpc_method("RemoveTPTiming")
     async def remove_tp_timing(self, args: AttrGetTPItem, ctx: CallContext) -> str:
@@ -134,11 +151,11 @@ class APIerSv1TPRating(Api):
     @rpc_method("GetTPRate")
     async def get_tp_rate(self, args: AttrGetTPItem, ctx: CallContext) -> TPRate:
         require(args, "TPid", "ID")
-        return await _one(self._store().get_tp_rates(args.TPid, args.ID))
+        return await found_one(self._store().get_tp_rates(args.TPid, args.ID))
 
     @rpc_method("GetTPRateIds")
     async def get_tp_rate_ids(self, args: AttrGetTPIds, ctx: CallContext) -> list[str]:
-        return await _ids(self._store(), "tp_rates", args)
+        return await tp_ids(self._store(), "tp_rates", args)
 
     @rpc_method("RemoveTPRate")
     async def remove_tp_rate(self, args: AttrGetTPItem, ctx: CallContext) -> str:
@@ -158,11 +175,11 @@ class APIerSv1TPRating(Api):
         self, args: AttrGetTPItem, ctx: CallContext
     ) -> TPDestinationRate:
         require(args, "TPid", "ID")
-        return await _one(self._store().get_tp_destination_rates(args.TPid, args.ID))
+        return await found_one(self._store().get_tp_destination_rates(args.TPid, args.ID))
 
     @rpc_method("GetTPDestinationRateIds")
     async def get_tp_destination_rate_ids(self, args: AttrGetTPIds, ctx: CallContext) -> list[str]:
-        return await _ids(self._store(), "tp_destination_rates", args)
+        return await tp_ids(self._store(), "tp_destination_rates", args)
 
     @rpc_method("RemoveTPDestinationRate")
     async def remove_tp_destination_rate(self, args: AttrGetTPItem, ctx: CallContext) -> str:
@@ -180,11 +197,11 @@ class APIerSv1TPRating(Api):
     @rpc_method("GetTPRatingPlan")
     async def get_tp_rating_plan(self, args: AttrGetTPItem, ctx: CallContext) -> TPRatingPlan:
         require(args, "TPid", "ID")
-        return await _one(self._store().get_tp_rating_plans(args.TPid, args.ID))
+        return await found_one(self._store().get_tp_rating_plans(args.TPid, args.ID))
 
     @rpc_method("GetTPRatingPlanIds")
     async def get_tp_rating_plan_ids(self, args: AttrGetTPIds, ctx: CallContext) -> list[str]:
-        return await _ids(self._store(), "tp_rating_plans", args)
+        return await tp_ids(self._store(), "tp_rating_plans", args)
 
     @rpc_method("RemoveTPRatingPlan")
     async def remove_tp_rating_plan(self, args: AttrGetTPItem, ctx: CallContext) -> str:
@@ -210,7 +227,7 @@ class APIerSv2TPRating(Api):
         require(args, "TPid")
         if not args.item_id:
             require(args, "Tag")
-        return await _one(tp_store(self._stordb).get_tp_destinations(args.TPid, args.item_id))
+        return await found_one(tp_store(self._stordb).get_tp_destinations(args.TPid, args.item_id))
 
     @rpc_method("GetTPDestinationIDs")
     async def get_tp_destination_ids(self, args: AttrGetTPIds, ctx: CallContext) -> list[str]:

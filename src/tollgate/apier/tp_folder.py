@@ -1,9 +1,10 @@
 """Tariff plans between folders, the StorDB and the DataDB (cgr-loader -to_stordb/-from_stordb).
 
 ``APIerSv1.ImportTariffPlanFromFolder`` reads a folder into the StorDB ``tp_*`` tables under a
-TPid; ``APIerSv1.LoadTariffPlanFromStorDb`` loads a TPid from them into the DataDB, checked
-and stored exactly as a folder load. The StorDB keeps the six rating files so far; the other
-files of a folder are reported as not imported (they come with their subsystems' tables).
+TPid, every file, all or nothing; ``APIerSv1.LoadTariffPlanFromStorDb`` loads a TPid from them
+into the DataDB, checked and stored exactly as a folder load. As CGRateS's CSV importer, an
+import names its rating profiles and account actions with the load id ``CSVLOAD`` (with
+``_<RunId>`` appended when the import has a RunId).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from tollgate.apier.service import ApierService
 from tollgate.apier.tp_api import StorDBSource, require, tp_store
 from tollgate.core.api import Api, CallContext, rpc_method
 from tollgate.core.errors import ServerError
-from tollgate.tariffplans import TariffPlan, TariffPlanError, check_folder, read_folder
+from tollgate.tariffplans import FILE_NAMES, TariffPlanError, check_folder, read_folder
 
 __all__ = [
+    "CSV_LOAD",
     "STORDB_FILES",
     "APIerSv1TPFolders",
     "AttrImportTPFromFolder",
@@ -29,19 +31,16 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# TariffPlan attributes the StorDB has tables for
-STORDB_FILES = (
-    "destinations",
-    "timings",
-    "rates",
-    "destination_rates",
-    "rating_plans",
-    "rating_profiles",
-)
+# TariffPlan attributes the StorDB has tables for: every file
+STORDB_FILES = tuple(FILE_NAMES)
+# the load id of imported rating profiles and account actions (CGRateS utils.CSV_LOAD)
+CSV_LOAD = "CSVLOAD"
 
 
 class AttrImportTPFromFolder(msgspec.Struct, kw_only=True):
-    """APIerSv1.ImportTariffPlanFromFolder; ``Flush`` (Tollgate's) empties the TPid first."""
+    """APIerSv1.ImportTariffPlanFromFolder; ``Flush`` (Tollgate's) empties the TPid first.
+
+    ``RunId`` is the import id appended to the load id (``CSVLOAD_<RunId>``)."""
 
     TPid: str = ""
     FolderPath: str = ""
@@ -90,25 +89,16 @@ class APIerSv1TPFolders(Api):
             )
         except TariffPlanError as exc:
             raise ServerError(exc) from exc
-        if args.Flush:
-            await store.remove_tp_data("", args.TPid)
-        await store.set_tp_destinations(plan.destinations)
-        await store.set_tp_timings(plan.timings)
-        await store.set_tp_rates(plan.rates)
-        await store.set_tp_destination_rates(plan.destination_rates)
-        await store.set_tp_rating_plans(plan.rating_plans)
-        await store.set_tp_rating_profiles(plan.rating_profiles)
-        skipped = [
-            name
-            for name, count in plan.counts().items()
-            if count and _attr_of(name) not in STORDB_FILES
-        ]
-        if skipped:
-            logger.warning(
-                "ImportTariffPlanFromFolder %s: %s not imported (no StorDB tables yet)",
-                args.TPid,
-                ", ".join(skipped),
-            )
+        load_id = f"{CSV_LOAD}_{args.RunId}" if args.RunId else CSV_LOAD
+        for profile in plan.rating_profiles:
+            profile.LoadId = load_id
+        for account in plan.account_actions:
+            account.LoadId = load_id
+        written = await store.set_tariff_plan(plan, flush=args.Flush)
+        logger.info(
+            "imported %s into StorDB TPid %s: %d rows",
+            args.FolderPath, args.TPid, sum(written.values()),
+        )  # fmt: skip
         return "OK"
 
     @rpc_method("LoadTariffPlanFromStorDb")
@@ -117,25 +107,10 @@ class APIerSv1TPFolders(Api):
     ) -> str:
         """Load the StorDB tariff plan TPid into the DataDB, checked like a folder load."""
         require(args, "TPid")
-        store = tp_store(self._stordb)
-        plan = TariffPlan(
-            tpid=args.TPid,
-            destinations=await store.get_tp_destinations(args.TPid),
-            timings=await store.get_tp_timings(args.TPid),
-            rates=await store.get_tp_rates(args.TPid),
-            destination_rates=await store.get_tp_destination_rates(args.TPid),
-            rating_plans=await store.get_tp_rating_plans(args.TPid),
-            rating_profiles=await store.get_tp_rating_profiles(args.TPid),
-        )
+        plan = await tp_store(self._stordb).get_tariff_plan(args.TPid)
         if not any(getattr(plan, name) for name in STORDB_FILES):
             raise ServerError(f"no tariff plan with TPid {args.TPid} in the StorDB")
         await self.service.load_plan(
             plan, source=f"StorDB TPid {args.TPid}", strict=args.Validate, dry_run=args.DryRun
         )
         return "OK"
-
-
-def _attr_of(file_name: str) -> str:
-    """``RatingProfiles.csv`` → ``rating_profiles``."""
-    stem = file_name.removesuffix(".csv")
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in stem).lstrip("_")

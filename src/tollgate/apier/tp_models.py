@@ -8,12 +8,14 @@ from __future__ import annotations
 import msgspec
 
 __all__ = [
+    "AttrGetTPAccountActions",
     "AttrGetTPIds",
     "AttrGetTPItem",
     "AttrGetTPItemV2",
     "AttrGetTPRatingProfile",
     "AttrLoadRatingPlan",
     "AttrTPRatingProfileIds",
+    "TPTntID",
 ]
 
 
@@ -71,3 +73,18 @@ class AttrLoadRatingPlan(msgspec.Struct, kw_only=True):
 
     TPid: str = ""
     RatingPlanId: str = ""
+
+
+class TPTntID(msgspec.Struct, kw_only=True):
+    """``utils.TPTntID``: one profile of a StorDB tariff plan, ``{TPid, Tenant, ID}``."""
+
+    TPid: str = ""
+    Tenant: str = ""
+    ID: str = ""
+
+
+class AttrGetTPAccountActions(msgspec.Struct, kw_only=True):
+    """``{TPid, AccountActionsId}``, the id being ``LoadId:Tenant:Account``."""
+
+    TPid: str = ""
+    AccountActionsId: str = ""

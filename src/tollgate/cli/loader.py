@@ -7,10 +7,10 @@ when there is one), shows what it found, then calls the engine's
 ``loader.caches_conns``, i.e. ``*localhost`` = 127.0.0.1:2012), which stores the plan and
 reloads the subsystems. The folder must be readable by the engine (same machine).
 
-``-to_stordb -tpid X`` imports the folder into the engine's StorDB tariff-plan tables instead
-(``APIerSv1.ImportTariffPlanFromFolder``; ``-flush_stordb`` empties X first) and
-``-from_stordb -tpid X`` loads X from them into the DataDB
-(``APIerSv1.LoadTariffPlanFromStorDb``).
+``-to_stordb -tpid X`` imports every file of the folder into the engine's StorDB tariff-plan
+tables instead (``APIerSv1.ImportTariffPlanFromFolder``; ``-flush_stordb`` empties X first,
+``-import_id`` names the load: ``CSVLOAD_<id>``) and ``-from_stordb -tpid X`` loads X from
+them into the DataDB (``APIerSv1.LoadTariffPlanFromStorDb``).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     flag("to_stordb", action="store_true", help="import into the StorDB tp_* tables")
     flag("from_stordb", action="store_true", help="load from the StorDB tp_* tables")
     flag("flush_stordb", action="store_true", help="empty the StorDB tp_* tables of -tpid first")
+    flag("import_id", default="", help="-to_stordb: load id suffix (CSVLOAD_<import_id>)")
     return parser
 
 
@@ -117,7 +118,12 @@ def run_loader(argv: Sequence[str]) -> int:
             console,
             err,
             method="APIerSv1.ImportTariffPlanFromFolder",
-            params={"TPid": args.tpid, "FolderPath": str(folder), "Flush": args.flush_stordb},
+            params={
+                "TPid": args.tpid,
+                "FolderPath": str(folder),
+                "Flush": args.flush_stordb,
+                "RunId": args.import_id,
+            },
             done=f"imported into the StorDB of the engine at {{address}} as TPid {args.tpid}",
         )
     return _call_engine(

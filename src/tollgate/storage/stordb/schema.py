@@ -1,24 +1,44 @@
 """The StorDB schema, one SQLAlchemy Core ``MetaData`` for every SQL backend.
 
 ``versions`` (CGRateS's record of which data format each item is in, read by the migrator)
-and the rating ``tp_*`` tables (one row per CSV row, ``tpid`` naming the tariff plan, money
-as decimal text so no backend rounds it); CDRs and session costs join it here.
+and one ``tp_*`` table per tariff-plan CSV file, with CGRateS v0.10's table and column names
+(one row per CSV row, ``tpid`` naming the tariff plan, money and weights as decimal text so
+no backend rounds them; lists as ``;``-joined text). The rating and account tables number
+their rows in ``id``; the profile tables, whose ``id`` is the profile's ID, in ``pk``.
+CDRs and session costs join it here.
+
+Opening a StorDB creates the tables it lacks and leaves existing ones alone, so a database
+made by an older Tollgate gains the newer tables on its next open.
 """
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
 
 __all__ = [
     "TP_TABLES",
     "metadata",
+    "tp_account_actions",
+    "tp_action_plans",
+    "tp_action_triggers",
+    "tp_actions",
+    "tp_attributes",
+    "tp_chargers",
     "tp_destination_rates",
     "tp_destinations",
+    "tp_dispatcher_hosts",
+    "tp_dispatcher_profiles",
+    "tp_filters",
     "tp_rates",
     "tp_rating_plans",
     "tp_rating_profiles",
+    "tp_resources",
+    "tp_shared_groups",
+    "tp_stats",
+    "tp_suppliers",
+    "tp_thresholds",
     "tp_timings",
     "versions",
 ]
@@ -35,16 +55,46 @@ versions = Table(
 )
 
 
-def _tp_table(name: str, *columns: Column[object], key: tuple[str, ...] = ("tag",)) -> Table:
+def _tp_table(
+    name: str, *columns: Column[object], key: tuple[str, ...] = ("tag",), pk: str = "id"
+) -> Table:
     table = Table(
         name,
         metadata,
-        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column(pk, Integer, primary_key=True, autoincrement=True),
         Column("tpid", String(64), nullable=False),
         *columns,
     )
     Index(f"ix_{name}_tpid_{'_'.join(key)}", table.c.tpid, *(table.c[k] for k in key))
     return table
+
+
+def _text(name: str, length: int = 64) -> Column[object]:
+    return Column(name, String(length), nullable=False, default="")
+
+
+def _decimal(name: str) -> Column[object]:
+    return Column(name, String(40), nullable=False, default="0")
+
+
+def _int(name: str) -> Column[object]:
+    return Column(name, Integer, nullable=False, default=0)
+
+
+def _bool(name: str) -> Column[object]:
+    return Column(name, Boolean, nullable=False, default=False)
+
+
+def _profile_table(name: str, *columns: Column[object]) -> Table:
+    """A profile file's table: keyed by tenant and id, rows numbered in ``pk``."""
+    return _tp_table(
+        name,
+        Column("tenant", String(64), nullable=False),
+        Column("id", String(64), nullable=False),
+        *columns,
+        key=("tenant", "id"),
+        pk="pk",
+    )
 
 
 tp_timings = _tp_table(
@@ -99,6 +149,184 @@ tp_rating_profiles = _tp_table(
     key=("loadid", "tenant", "category", "subject"),
 )
 
+
+# -- the account files --------------------------------------------------------------------------
+
+tp_shared_groups = _tp_table(
+    "tp_shared_groups",
+    Column("tag", String(64), nullable=False),
+    _text("account"),
+    _text("strategy", 24),
+    _text("rating_subject"),
+)
+tp_actions = _tp_table(
+    "tp_actions",
+    Column("tag", String(64), nullable=False),
+    _text("action", 24),
+    _text("extra_parameters", 255),
+    _text("filters", 255),
+    _text("balance_tag"),
+    _text("balance_type", 24),
+    _text("categories", 255),
+    _text("destination_tags", 255),
+    _text("rating_subject"),
+    _text("shared_groups", 255),
+    _text("expiry_time", 26),
+    _text("timing_tags", 255),
+    _text("units", 255),
+    _text("balance_weight", 40),
+    _text("balance_blocker", 5),
+    _text("balance_disabled", 24),
+    _decimal("weight"),
+)
+tp_action_plans = _tp_table(
+    "tp_action_plans",
+    Column("tag", String(64), nullable=False),
+    _text("actions_tag"),
+    _text("timing_tag"),
+    _decimal("weight"),
+)
+tp_action_triggers = _tp_table(
+    "tp_action_triggers",
+    Column("tag", String(64), nullable=False),
+    _text("unique_id"),
+    _text("threshold_type"),
+    _decimal("threshold_value"),
+    _bool("recurrent"),
+    _text("min_sleep", 16),
+    _text("expiry_time", 26),
+    _text("activation_time", 26),
+    _text("balance_tag"),
+    _text("balance_type", 24),
+    _text("balance_categories", 255),
+    _text("balance_destination_tags", 255),
+    _text("balance_rating_subject"),
+    _text("balance_shared_groups", 255),
+    _text("balance_expiry_time", 26),
+    _text("balance_timing_tags", 255),
+    _text("balance_weight", 40),
+    _text("balance_blocker", 5),
+    _text("balance_disabled", 5),
+    _text("actions_tag"),
+    _decimal("weight"),
+)
+tp_account_actions = _tp_table(
+    "tp_account_actions",
+    Column("loadid", String(64), nullable=False),
+    Column("tenant", String(64), nullable=False),
+    Column("account", String(64), nullable=False),
+    _text("action_plan_tag"),
+    _text("action_triggers_tag"),
+    _bool("allow_negative"),
+    _bool("disabled"),
+    key=("loadid", "tenant", "account"),
+)
+
+# -- the profile files --------------------------------------------------------------------------
+
+tp_filters = _profile_table(
+    "tp_filters",
+    _text("type", 16),
+    _text("element", 255),
+    _text("values", 255),
+    _text("activation_interval"),
+)
+tp_attributes = _profile_table(
+    "tp_attributes",
+    _text("contexts", 255),
+    _text("filter_ids", 255),
+    _text("activation_interval"),
+    _text("attribute_filter_ids", 255),
+    _text("path", 255),
+    _text("type"),
+    _text("value", 255),
+    _bool("blocker"),
+    _decimal("weight"),
+)
+tp_chargers = _profile_table(
+    "tp_chargers",
+    _text("filter_ids", 255),
+    _text("activation_interval"),
+    _text("run_id"),
+    _text("attribute_ids", 255),
+    _decimal("weight"),
+)
+tp_resources = _profile_table(
+    "tp_resources",
+    _text("filter_ids", 255),
+    _text("activation_interval"),
+    _text("usage_ttl", 32),
+    _text("limit"),
+    _text("allocation_message"),
+    _bool("blocker"),
+    _bool("stored"),
+    _decimal("weight"),
+    _text("threshold_ids", 255),
+)
+tp_stats = _profile_table(
+    "tp_stats",
+    _text("filter_ids", 255),
+    _text("activation_interval"),
+    _int("queue_length"),
+    _text("ttl", 32),
+    _int("min_items"),
+    _text("metric_ids", 255),
+    _text("metric_filter_ids", 255),
+    _bool("stored"),
+    _bool("blocker"),
+    _decimal("weight"),
+    _text("threshold_ids", 255),
+)
+tp_thresholds = _profile_table(
+    "tp_thresholds",
+    _text("filter_ids", 255),
+    _text("activation_interval"),
+    _int("max_hits"),
+    _int("min_hits"),
+    _text("min_sleep", 16),
+    _bool("blocker"),
+    _decimal("weight"),
+    _text("action_ids", 255),
+    _bool("async"),
+)
+tp_suppliers = _profile_table(
+    "tp_suppliers",
+    _text("filter_ids", 255),
+    _text("activation_interval"),
+    _text("sorting", 32),
+    _text("sorting_parameters", 255),
+    _text("supplier_id"),
+    _text("supplier_filter_ids", 255),
+    _text("supplier_account_ids", 255),
+    _text("supplier_ratingplan_ids", 255),
+    _text("supplier_resource_ids", 255),
+    _text("supplier_stat_ids", 255),
+    _decimal("supplier_weight"),
+    _bool("supplier_blocker"),
+    _text("supplier_parameters", 255),
+    _decimal("weight"),
+)
+tp_dispatcher_profiles = _profile_table(
+    "tp_dispatcher_profiles",
+    _text("subsystems", 255),
+    _text("filter_ids", 255),
+    _text("activation_interval"),
+    _text("strategy"),
+    _text("strategy_parameters", 255),
+    _text("conn_id"),
+    _text("conn_filter_ids", 255),
+    _decimal("conn_weight"),
+    _bool("conn_blocker"),
+    _text("conn_parameters", 255),
+    _decimal("weight"),
+)
+tp_dispatcher_hosts = _profile_table(
+    "tp_dispatcher_hosts",
+    _text("address", 255),
+    _text("transport"),
+    _bool("tls"),
+)
+
 TP_TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -108,5 +336,19 @@ TP_TABLES: dict[str, Table] = {
         tp_destination_rates,
         tp_rating_plans,
         tp_rating_profiles,
+        tp_shared_groups,
+        tp_actions,
+        tp_action_plans,
+        tp_action_triggers,
+        tp_account_actions,
+        tp_filters,
+        tp_resources,
+        tp_stats,
+        tp_thresholds,
+        tp_suppliers,
+        tp_attributes,
+        tp_chargers,
+        tp_dispatcher_profiles,
+        tp_dispatcher_hosts,
     )
 }

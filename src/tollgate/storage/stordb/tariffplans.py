@@ -1,18 +1,17 @@
-"""Offline tariff plans in the StorDB: the rating ``tp_*`` tables, mixed into SQLStorDB.
+"""Offline tariff plans in the StorDB: one ``tp_*`` table per CSV file, mixed into SQLStorDB.
 
-Each TP struct is kept as its CSV rows (one per prefix, rate slot, binding, activation),
-tagged with the ``tpid`` of its tariff plan, and read back grouped in insertion order.
-Setting an item replaces every row of the same key, as CGRateS's ``SetTP*`` do.
+Each TP struct is kept as its CSV rows (see :mod:`.tpkind`), tagged with the ``tpid`` of its
+tariff plan, and read back grouped in insertion order. Setting an item replaces every row of
+the same key, as CGRateS's ``SetTP*`` do. A whole :class:`TariffPlan` is written (optionally
+over an emptied TPid) or read in one transaction.
 """
 
 from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, and_, delete, insert, or_, select
@@ -20,178 +19,51 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from tollgate.storage.stordb.schema import (
-    TP_TABLES,
-    tp_destination_rates,
-    tp_destinations,
-    tp_rates,
-    tp_rating_plans,
-    tp_rating_profiles,
-    tp_timings,
-)
+from tollgate.storage.stordb import tp_accounts, tp_profiles, tp_rating
+from tollgate.storage.stordb.schema import TP_TABLES
+from tollgate.storage.stordb.tpkind import Row, TPKind
 from tollgate.tariffplans import (
+    FILE_NAMES,
     ApierTPTiming,
-    DestinationRate,
-    RateSlot,
+    TariffPlan,
     TPDestination,
     TPDestinationRate,
     TPRate,
-    TPRatingActivation,
     TPRatingPlan,
-    TPRatingPlanBinding,
     TPRatingProfile,
 )
 
-__all__ = ["TariffPlanStore"]
+__all__ = ["KINDS", "TariffPlanStore"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Row = dict[str, Any]
 
-
-@dataclass(frozen=True, slots=True)
-class _Kind:
-    """How one TP struct maps onto its table."""
-
-    table: Table
-    key: Callable[[Any], Row]  # the columns naming one item
-    rows: Callable[[Any], list[Row]]  # the item's rows past tpid and key
-    build: Callable[[Row], Any]  # an empty item from its first row
-    add: Callable[[Any, Row], None]  # one more row into the item
-
-
-def _tag(item: Any) -> Row:
-    return {"tag": item.ID}
-
-
-_DESTINATIONS = _Kind(
-    tp_destinations,
-    _tag,
-    lambda d: [{"prefix": p} for p in d.Prefixes],
-    lambda r: TPDestination(TPid=r["tpid"], ID=r["tag"]),
-    lambda d, r: d.Prefixes.append(r["prefix"]),
-)
-_TIMINGS = _Kind(
-    tp_timings,
-    _tag,
-    lambda t: [
-        {
-            "years": t.Years,
-            "months": t.Months,
-            "month_days": t.MonthDays,
-            "week_days": t.WeekDays,
-            "time": t.Time,
-        }
-    ],
-    lambda r: ApierTPTiming(
-        TPid=r["tpid"],
-        ID=r["tag"],
-        Years=r["years"],
-        Months=r["months"],
-        MonthDays=r["month_days"],
-        WeekDays=r["week_days"],
-        Time=r["time"],
-    ),
-    lambda t, r: None,
-)
-_RATES = _Kind(
-    tp_rates,
-    _tag,
-    lambda rt: [
-        {
-            "connect_fee": str(s.ConnectFee),
-            "rate": str(s.Rate),
-            "rate_unit": s.RateUnit,
-            "rate_increment": s.RateIncrement,
-            "group_interval_start": s.GroupIntervalStart,
-        }
-        for s in rt.RateSlots
-    ],
-    lambda r: TPRate(TPid=r["tpid"], ID=r["tag"]),
-    lambda rt, r: rt.RateSlots.append(
-        RateSlot(
-            ConnectFee=Decimal(r["connect_fee"]),
-            Rate=Decimal(r["rate"]),
-            RateUnit=r["rate_unit"],
-            RateIncrement=r["rate_increment"],
-            GroupIntervalStart=r["group_interval_start"],
-        )
-    ),
-)
-_DESTINATION_RATES = _Kind(
-    tp_destination_rates,
-    _tag,
-    lambda d: [
-        {
-            "destinations_tag": dr.DestinationId,
-            "rates_tag": dr.RateId,
-            "rounding_method": dr.RoundingMethod,
-            "rounding_decimals": dr.RoundingDecimals,
-            "max_cost": str(dr.MaxCost),
-            "max_cost_strategy": dr.MaxCostStrategy,
-        }
-        for dr in d.DestinationRates
-    ],
-    lambda r: TPDestinationRate(TPid=r["tpid"], ID=r["tag"]),
-    lambda d, r: d.DestinationRates.append(
-        DestinationRate(
-            DestinationId=r["destinations_tag"],
-            RateId=r["rates_tag"],
-            RoundingMethod=r["rounding_method"],
-            RoundingDecimals=r["rounding_decimals"],
-            MaxCost=Decimal(r["max_cost"]),
-            MaxCostStrategy=r["max_cost_strategy"],
-        )
-    ),
-)
-_RATING_PLANS = _Kind(
-    tp_rating_plans,
-    _tag,
-    lambda p: [
-        {"destrates_tag": b.DestinationRatesId, "timing_tag": b.TimingId, "weight": str(b.Weight)}
-        for b in p.RatingPlanBindings
-    ],
-    lambda r: TPRatingPlan(TPid=r["tpid"], ID=r["tag"]),
-    lambda p, r: p.RatingPlanBindings.append(
-        TPRatingPlanBinding(
-            DestinationRatesId=r["destrates_tag"],
-            TimingId=r["timing_tag"],
-            Weight=Decimal(r["weight"]),
-        )
-    ),
-)
-_RATING_PROFILES = _Kind(
-    tp_rating_profiles,
-    lambda p: {
-        "loadid": p.LoadId,
-        "tenant": p.Tenant,
-        "category": p.Category,
-        "subject": p.Subject,
-    },
-    lambda p: [
-        {
-            "activation_time": a.ActivationTime,
-            "rating_plan_tag": a.RatingPlanId,
-            "fallback_subjects": a.FallbackSubjects,
-        }
-        for a in p.RatingPlanActivations
-    ],
-    lambda r: TPRatingProfile(
-        TPid=r["tpid"],
-        LoadId=r["loadid"],
-        Tenant=r["tenant"],
-        Category=r["category"],
-        Subject=r["subject"],
-    ),
-    lambda p, r: p.RatingPlanActivations.append(
-        TPRatingActivation(
-            ActivationTime=r["activation_time"],
-            RatingPlanId=r["rating_plan_tag"],
-            FallbackSubjects=r["fallback_subjects"],
-        )
-    ),
-)
+# TariffPlan attribute -> how its items sit in the StorDB, in CGRateS's load order
+KINDS: dict[str, TPKind[Any]] = {
+    "destinations": tp_rating.DESTINATIONS,
+    "timings": tp_rating.TIMINGS,
+    "rates": tp_rating.RATES,
+    "destination_rates": tp_rating.DESTINATION_RATES,
+    "rating_plans": tp_rating.RATING_PLANS,
+    "rating_profiles": tp_rating.RATING_PROFILES,
+    "shared_groups": tp_accounts.SHARED_GROUPS,
+    "actions": tp_accounts.ACTIONS,
+    "action_plans": tp_accounts.ACTION_PLANS,
+    "action_triggers": tp_accounts.ACTION_TRIGGERS,
+    "account_actions": tp_accounts.ACCOUNT_ACTIONS,
+    "filters": tp_profiles.FILTERS,
+    "resources": tp_profiles.RESOURCES,
+    "stats": tp_profiles.STATS,
+    "thresholds": tp_profiles.THRESHOLDS,
+    "suppliers": tp_profiles.SUPPLIERS,
+    "attributes": tp_profiles.ATTRIBUTES,
+    "chargers": tp_profiles.CHARGERS,
+    "dispatcher_profiles": tp_profiles.DISPATCHER_PROFILES,
+    "dispatcher_hosts": tp_profiles.DISPATCHER_HOSTS,
+}
+assert list(KINDS) == list(FILE_NAMES), "one kind per tariff-plan file, in file order"
+_BY_TABLE: dict[str, TPKind[Any]] = {kind.table.name: kind for kind in KINDS.values()}
 
 
 def _where(table: Table, tpid: str, filters: Mapping[str, str] | None) -> ColumnElement[bool]:
@@ -201,39 +73,82 @@ def _where(table: Table, tpid: str, filters: Mapping[str, str] | None) -> Column
     return and_(*conds)
 
 
+def _blank(table: Table) -> Row:
+    """Every column with a default, at its default: what a row leaves unset."""
+    return {c.name: getattr(c.default, "arg", None) for c in table.columns if c.default is not None}
+
+
+def _kind(table: str) -> TPKind[Any]:
+    kind = _BY_TABLE.get(table)
+    if kind is None:
+        raise ValueError(f"no tariff-plan table {table!r}")
+    return kind
+
+
+async def _write(
+    conn: AsyncConnection, kind: TPKind[Any], items: Iterable[Any], *, replace: bool = True
+) -> int:
+    """Store ``items`` (the last of one key wins), replacing their keys' rows; rows written."""
+    table = kind.table
+    latest: dict[tuple[Any, ...], Any] = {}
+    for item in items:
+        latest[(item.TPid, *kind.key_of(item).values())] = item
+    blank = _blank(table)
+    rows: list[Row] = []
+    for item in latest.values():
+        key = kind.key_of(item)
+        if replace:
+            exact = and_(table.c.tpid == item.TPid, *(table.c[c] == v for c, v in key.items()))
+            await conn.execute(delete(table).where(exact))
+        rows += [{**blank, **row, "tpid": item.TPid, **key} for row in kind.rows(item)]
+    if rows:
+        await conn.execute(insert(table), rows)
+    return len(rows)
+
+
+async def _read(
+    conn: AsyncConnection, kind: TPKind[T], tpid: str, filters: Mapping[str, str] | None
+) -> tuple[list[T], int]:
+    """The items of a tariff plan matching ``filters``, in first-row order; and the rows."""
+    table = kind.table
+    order = next(iter(table.primary_key.columns))
+    query = select(table).where(_where(table, tpid, filters)).order_by(order)
+    rows: Sequence[RowMapping] = (await conn.execute(query)).mappings().all()
+    items: dict[tuple[Any, ...], T] = {}
+    for row in rows:
+        data = dict(row)
+        ident = kind.ident(data)
+        item = items.get(ident)
+        if item is None:
+            items[ident] = item = kind.build(data)
+        kind.add(item, data)
+    return list(items.values()), len(rows)
+
+
 class TariffPlanStore(abc.ABC):
-    """``set_tp_*``/``get_tp_*``/``get_tp_ids``/``remove_tp_data`` over the ``tp_*`` tables."""
+    """``set_tp``/``get_tp``/``get_tp_ids``/``remove_tp_data`` over the ``tp_*`` tables."""
 
     @abc.abstractmethod
     def transaction(self, what: str) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection in a transaction (SQLStorDB provides it)."""
 
-    # -- generic --------------------------------------------------------------------------------
+    # -- any file, by table name ------------------------------------------------------------
 
-    async def _set(self, kind: _Kind, items: Iterable[Any]) -> None:
-        table = kind.table
-        async with self.transaction(f"set {table.name}") as conn:
-            for item in items:
-                key = kind.key(item)
-                await conn.execute(delete(table).where(_where(table, item.TPid, key)))
-                rows = [{"tpid": item.TPid, **key, **row} for row in kind.rows(item)]
-                if rows:
-                    await conn.execute(insert(table), rows)
+    async def set_tp(self, table: str, items: Iterable[Any]) -> None:
+        """Store TP structs of ``table``'s file, each replacing the rows of its key."""
+        kind = _kind(table)
+        async with self.transaction(f"set {table}") as conn:
+            await _write(conn, kind, items)
 
-    async def _get(self, kind: _Kind, tpid: str, filters: Mapping[str, str]) -> list[Any]:
-        table = kind.table
-        async with self.transaction(f"get {table.name}") as conn:
-            query = select(table).where(_where(table, tpid, filters)).order_by(table.c.id)
-            rows: Sequence[RowMapping] = (await conn.execute(query)).mappings().all()
-        items: dict[tuple[Any, ...], Any] = {}
-        for row in rows:
-            data = dict(row)
-            ident = tuple(kind.key(kind.build(data)).values())
-            item = items.get(ident)
-            if item is None:
-                items[ident] = item = kind.build(data)
-            kind.add(item, data)
-        return list(items.values())
+    async def get_tp(
+        self, table: str, tpid: str, filters: Mapping[str, str] | None = None
+    ) -> list[Any]:
+        """The TP structs of ``table`` in a tariff plan; ``filters`` are column values, an
+        empty value matching any."""
+        kind = _kind(table)
+        async with self.transaction(f"get {table}") as conn:
+            items, _ = await _read(conn, kind, tpid, filters)
+        return items
 
     async def get_tp_ids(
         self,
@@ -268,48 +183,79 @@ class TariffPlanStore(abc.ABC):
     ) -> int:
         """Delete a tariff plan's rows of ``table`` (every tp table when empty) matching
         ``filters``; how many rows went."""
+        async with self.transaction(f"remove {table or 'tp'} data") as conn:
+            return await self._remove(conn, table, tpid, filters)
+
+    async def _remove(
+        self, conn: AsyncConnection, table: str, tpid: str, filters: Mapping[str, str] | None
+    ) -> int:
         tables = [TP_TABLES[table]] if table else list(TP_TABLES.values())
         removed = 0
-        async with self.transaction(f"remove {table or 'tp'} data") as conn:
-            for tbl in tables:
-                result = await conn.execute(delete(tbl).where(_where(tbl, tpid, filters)))
-                removed += result.rowcount or 0
+        for tbl in tables:
+            result = await conn.execute(delete(tbl).where(_where(tbl, tpid, filters)))
+            removed += result.rowcount or 0
         return removed
 
-    # -- typed --------------------------------------------------------------------------------
+    # -- whole plans --------------------------------------------------------------------------
+
+    async def set_tariff_plan(self, plan: TariffPlan, *, flush: bool = False) -> dict[str, int]:
+        """Store every file of ``plan``, all or nothing; with ``flush`` the TPid
+        ``plan.tpid`` is emptied first. Rows written per CSV file name."""
+        written: dict[str, int] = {}
+        async with self.transaction(f"set tariff plan {plan.tpid}") as conn:
+            if flush:
+                await self._remove(conn, "", plan.tpid, None)
+            for attr, kind in KINDS.items():
+                items = getattr(plan, attr)
+                written[FILE_NAMES[attr]] = await _write(conn, kind, items, replace=not flush)
+        return written
+
+    async def get_tariff_plan(self, tpid: str) -> TariffPlan:
+        """Every file of the tariff plan ``tpid`` (all lists empty when there is none);
+        ``rows`` counts the rows read per CSV file name."""
+        plan = TariffPlan(tpid=tpid)
+        async with self.transaction(f"get tariff plan {tpid}") as conn:
+            for attr, kind in KINDS.items():
+                items, count = await _read(conn, kind, tpid, None)
+                setattr(plan, attr, items)
+                if count:
+                    plan.rows[FILE_NAMES[attr]] = count
+        return plan
+
+    # -- typed rating helpers ---------------------------------------------------------------
 
     async def set_tp_destinations(self, items: Iterable[TPDestination]) -> None:
-        await self._set(_DESTINATIONS, items)
+        await self.set_tp("tp_destinations", items)
 
     async def get_tp_destinations(self, tpid: str, tag: str = "") -> list[TPDestination]:
-        return await self._get(_DESTINATIONS, tpid, {"tag": tag})
+        return await self.get_tp("tp_destinations", tpid, {"tag": tag})
 
     async def set_tp_timings(self, items: Iterable[ApierTPTiming]) -> None:
-        await self._set(_TIMINGS, items)
+        await self.set_tp("tp_timings", items)
 
     async def get_tp_timings(self, tpid: str, tag: str = "") -> list[ApierTPTiming]:
-        return await self._get(_TIMINGS, tpid, {"tag": tag})
+        return await self.get_tp("tp_timings", tpid, {"tag": tag})
 
     async def set_tp_rates(self, items: Iterable[TPRate]) -> None:
-        await self._set(_RATES, items)
+        await self.set_tp("tp_rates", items)
 
     async def get_tp_rates(self, tpid: str, tag: str = "") -> list[TPRate]:
-        return await self._get(_RATES, tpid, {"tag": tag})
+        return await self.get_tp("tp_rates", tpid, {"tag": tag})
 
     async def set_tp_destination_rates(self, items: Iterable[TPDestinationRate]) -> None:
-        await self._set(_DESTINATION_RATES, items)
+        await self.set_tp("tp_destination_rates", items)
 
     async def get_tp_destination_rates(self, tpid: str, tag: str = "") -> list[TPDestinationRate]:
-        return await self._get(_DESTINATION_RATES, tpid, {"tag": tag})
+        return await self.get_tp("tp_destination_rates", tpid, {"tag": tag})
 
     async def set_tp_rating_plans(self, items: Iterable[TPRatingPlan]) -> None:
-        await self._set(_RATING_PLANS, items)
+        await self.set_tp("tp_rating_plans", items)
 
     async def get_tp_rating_plans(self, tpid: str, tag: str = "") -> list[TPRatingPlan]:
-        return await self._get(_RATING_PLANS, tpid, {"tag": tag})
+        return await self.get_tp("tp_rating_plans", tpid, {"tag": tag})
 
     async def set_tp_rating_profiles(self, items: Iterable[TPRatingProfile]) -> None:
-        await self._set(_RATING_PROFILES, items)
+        await self.set_tp("tp_rating_profiles", items)
 
     async def get_tp_rating_profiles(
         self,
@@ -321,4 +267,4 @@ class TariffPlanStore(abc.ABC):
         subject: str = "",
     ) -> list[TPRatingProfile]:
         filters = {"loadid": loadid, "tenant": tenant, "category": category, "subject": subject}
-        return await self._get(_RATING_PROFILES, tpid, filters)
+        return await self.get_tp("tp_rating_profiles", tpid, filters)
