@@ -161,6 +161,8 @@ class Engine:
                 lambda: self.stordb.db, self.apier, lambda: self.cfg.general.default_timezone
             ),
             APIerSv1TPFolders(lambda: self.stordb.db, self.apier),
+            APIerSv1TPAccounts(lambda: self.stordb.db, lambda: self.cfg.general.default_tenant),
+            APIerSv1TPProfiles(lambda: self.stordb.db),
             ResponderCosts(self.rating),
             APIerSv1Costs(self.rating),
             RALsV1(self.rating),
