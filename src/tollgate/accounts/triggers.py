@@ -503,10 +503,8 @@ class TriggerService:
     async def _dirty(self, stored: StoredAccount, changes: Sequence[BalanceChange]) -> set[str]:
         """The UUIDs of the balances this change touched (CGRateS's ``dirty`` flag)."""
         named = {c.balance.Uuid for c in changes if c.balance is not None}
-        if changes and len(named) == len(changes):
+        if changes and all(c.balance is not None for c in changes):
             return named
-        if not any(not _counter_type(at) for at in stored.account.ActionTriggers or ()):
-            return named  # only counter triggers: they do not look at dirty balances
         before = await self.accounts.load(stored.account.ID)
         old: dict[str, Balance] = {}
         if before is not None:
@@ -635,10 +633,6 @@ class TriggerService:
     @staticmethod
     def unmark(token: Any) -> None:
         _evaluated.reset(token)
-
-
-def _counter_type(at: ActionTrigger) -> bool:
-    return "counter" in at.ThresholdType
 
 
 def _fingerprints(stored: StoredAccount) -> dict[str, bytes]:
