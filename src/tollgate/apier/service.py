@@ -32,6 +32,7 @@ __all__ = ["ApierService", "LoadResult"]
 logger = logging.getLogger(__name__)
 
 ReloadHook = Callable[["DataDB"], Awaitable[None]]
+PlanHook = Callable[[TariffPlan], Awaitable[None]]
 
 
 class LoadResult:
@@ -52,6 +53,7 @@ class ApierService(Service):
     def __init__(self, datadb: Callable[[], DataDB | None], *, preload: Sequence[str] = ()) -> None:
         self._datadb = datadb
         self._hooks: list[ReloadHook] = []
+        self._plan_hooks: list[PlanHook] = []
         self._lock = asyncio.Lock()
         # folders loaded at start, before any listener opens (tollgate engine -load_tariffplan)
         self.preload = tuple(preload)
@@ -59,6 +61,11 @@ class ApierService(Service):
     def on_load(self, hook: ReloadHook) -> None:
         """Call ``hook(datadb)`` at start and after every tariff-plan load."""
         self._hooks.append(hook)
+
+    def on_plan_loaded(self, hook: PlanHook) -> None:
+        """Call ``hook(plan)`` after each tariff-plan load is stored and the subsystems
+        rebuilt (not at start): for what a load does once, as running its ``*asap`` plans."""
+        self._plan_hooks.append(hook)
 
     @property
     def db(self) -> DataDB:
@@ -146,6 +153,8 @@ class ApierService(Service):
         async with self._lock:
             stored = await store_plan(self.db, plan)
             await self._reload()
+            for plan_hook in self._plan_hooks:
+                await plan_hook(plan)
         for warning in warnings:
             logger.warning("tariff plan %s: %s", source, warning)
         logger.info("loaded tariff plan %s (%d items)", source, sum(stored.values()))

@@ -53,6 +53,12 @@ from tollgate.rpc.metrics import RpcMetrics
 from tollgate.rpc.pool import ConnManager
 from tollgate.rpc.router import Router
 from tollgate.rpc.tls import client_context
+from tollgate.scheduler import (
+    APIerSv1ActionPlans,
+    APIerSv2ActionPlans,
+    SchedulerService,
+    SchedulerSv1,
+)
 from tollgate.sessions.api import SessionSv1
 from tollgate.storage.datadb import DataDB
 
@@ -130,6 +136,15 @@ class Engine:
             remove_expired=lambda: self.cfg.rals.remove_expired,
         )
         self.accounts.change_hooks.append(self.triggers.on_change)
+        self.scheduler = SchedulerService(
+            lambda: self.datadb.db,
+            self.accounts,
+            config=lambda: self.cfg,
+            actions=lambda: getattr(self, "actions", None),
+            triggers=lambda: self.triggers,
+            conns=lambda: self.conns,
+        )
+        self.apier.on_plan_loaded(self.scheduler.on_plan_loaded)
         self.apier.on_load(self._reload_rating)
         for api in self.apis():
             self.router.add_api(api)
@@ -140,7 +155,9 @@ class Engine:
             HttpService(self, tls=True),
             BiJsonService(self),
         ]
-        self.registry = Registry([self.datadb, self.stordb, self.apier, *self.listeners])
+        self.registry = Registry(
+            [self.datadb, self.stordb, self.apier, self.scheduler, *self.listeners]
+        )
         self._reload_lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
 
@@ -170,6 +187,9 @@ class Engine:
             APIerSv2Accounts(self.accounts, self.cfg.general.default_timezone, self.triggers),
             APIerSv1Triggers(self.triggers, self.apier, lambda: self.cfg.general.default_timezone),
             APIerSv2Triggers(self.triggers, self.apier, lambda: self.cfg.general.default_timezone),
+            APIerSv1ActionPlans(self.scheduler),
+            APIerSv2ActionPlans(self.scheduler),
+            SchedulerSv1(self.scheduler),
         ]
 
     def _destination_ids(self, number: str) -> list[str]:
@@ -260,6 +280,7 @@ class Engine:
             apply_log_level(general.log_level)
             self.limiter.configure(general.concurrent_requests, general.concurrent_strategy)
             self.rating.settings = rating_settings(new_cfg)
+            await self.scheduler.reload()  # schedulers.enabled may have changed
             if old.as_json("rpc_conns") != new_cfg.as_json("rpc_conns") or (
                 old.as_json("general") != new_cfg.as_json("general")
             ):
