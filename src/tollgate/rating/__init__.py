@@ -7,6 +7,7 @@ from tollgate.rating.convert import ConvertedRating, convert_tariff_plan
 from tollgate.rating.engine import CallCost, CallDescriptor, RatingOptions, get_cost
 from tollgate.rating.models import (
     Destination,
+    MaxCostStrategy,
     Rate,
     RateInterval,
     RatingPlan,
@@ -14,27 +15,45 @@ from tollgate.rating.models import (
     RatingProfile,
     RIRate,
     RITiming,
+    ToR,
 )
 from tollgate.rating.replies import (
+    CallCostReply,
     EventCost,
     WireRate,
     WireTiming,
     call_cost_reply,
     event_cost_from_call_cost,
+    wire_debit_info,
     wire_rates,
     wire_timing,
 )
-from tollgate.rating.rounding import round_money
+from tollgate.rating.rounding import money, round_money
 from tollgate.rating.service import RatingService, RatingSettings
 from tollgate.rating.store import RatingData
+from tollgate.rating.timespans import (
+    UNTIMED,
+    DebitInfo,
+    Increment,
+    MonetaryInfo,
+    TimeSpan,
+    UnitInfo,
+    compress_timespans,
+)
 
 __all__ = [
+    "UNTIMED",
     "APIerSv1Costs",
     "CallCost",
+    "CallCostReply",
     "CallDescriptor",
     "ConvertedRating",
+    "DebitInfo",
     "Destination",
     "EventCost",
+    "Increment",
+    "MaxCostStrategy",
+    "MonetaryInfo",
     "RALsV1",
     "RIRate",
     "RITiming",
@@ -48,13 +67,19 @@ __all__ = [
     "RatingService",
     "RatingSettings",
     "ResponderCosts",
+    "TimeSpan",
+    "ToR",
+    "UnitInfo",
     "WireRate",
     "WireTiming",
     "call_cost_reply",
+    "compress_timespans",
     "convert_tariff_plan",
     "event_cost_from_call_cost",
     "get_cost",
+    "money",
     "round_money",
+    "wire_debit_info",
     "wire_rates",
     "wire_timing",
 ]
