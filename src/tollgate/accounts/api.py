@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from tollgate.accounts.balances import BalanceFilter, balance_filter
 from tollgate.accounts.counters import legacy_counters
@@ -25,6 +27,34 @@ from tollgate.core.errors import MandatoryIeMissingError, NotFoundError, mandato
 from tollgate.rating.rounding import money
 
 __all__ = ["APIerSv1Accounts", "APIerSv2Accounts"]
+
+
+class PlanBinder(Protocol):
+    """What SetAccount and RemoveAccount need of the scheduler (``engine.scheduler``)."""
+
+    async def bind_account(
+        self,
+        account_id: str,
+        plan_ids: Sequence[str],
+        *,
+        overwrite: bool,
+        v1: bool,
+        save: Callable[[list[str]], Awaitable[object]],
+    ) -> bool: ...
+
+    async def unbind_account(self, account_id: str) -> None: ...
+
+    async def request_reload(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _PlanBinding:
+    """SetAccount's action-plan arguments (v1: ActionPlanID replaces every other plan)."""
+
+    plan_ids: list[str]
+    overwrite: bool
+    v1: bool
+    reload_scheduler: bool
 
 
 def _require(obj: object, *names: str) -> None:
@@ -53,10 +83,12 @@ class _Accounts(Api):
         service: AccountService,
         timezone: str = "UTC",
         triggers: TriggerService | None = None,
+        plans: PlanBinder | None = None,
     ) -> None:
         self.service = service
         self.timezone = timezone
         self.triggers = triggers
+        self.plans = plans
 
     async def _set_account(
         self,
@@ -64,10 +96,37 @@ class _Accounts(Api):
         trigger_ids: list[str] | None,
         *,
         overwrite_triggers: bool,
+        binding: _PlanBinding | None = None,
         **options: Any,
     ) -> None:
         """Create/update the account, then attach real triggers (an unknown trigger group
-        is NOT_FOUND before anything is written)."""
+        is NOT_FOUND before anything is written). ``binding`` goes through the scheduler,
+        which binds the plans, queues their ``*asap`` timings and then has the account
+        written here with its new plan list."""
+        if binding is not None and self.plans is not None:
+            if self.triggers is not None and trigger_ids:
+                await self.triggers.check_groups(trigger_ids)
+
+            async def save(plan_ids: list[str]) -> None:
+                await self._set_account(
+                    account_id,
+                    trigger_ids,
+                    overwrite_triggers=overwrite_triggers,
+                    action_plan_ids=plan_ids,
+                    action_plans_overwrite=True,
+                    **options,
+                )
+
+            needs_reload = await self.plans.bind_account(
+                account_id, binding.plan_ids, overwrite=binding.overwrite, v1=binding.v1, save=save
+            )
+            if binding.reload_scheduler and needs_reload:
+                await self.plans.request_reload()
+            return
+        if binding is not None:  # no scheduler: keep the ids only
+            options.update(
+                action_plan_ids=binding.plan_ids, action_plans_overwrite=binding.overwrite
+            )
         if self.triggers is None or trigger_ids is None:
             await self.service.set_account(
                 account_id,
@@ -103,7 +162,11 @@ class APIerSv1Accounts(_Accounts):
             overwrite_triggers=True,  # v1 replaces the account's triggers
             allow_negative=args.AllowNegative,
             disabled=args.Disabled,
-            action_plan_ids=[args.ActionPlanID] if args.ActionPlanID else None,
+            binding=_PlanBinding(
+                [args.ActionPlanID], overwrite=True, v1=True, reload_scheduler=args.ReloadScheduler
+            )
+            if args.ActionPlanID
+            else None,
         )
         return "OK"
 
@@ -126,6 +189,8 @@ class APIerSv1Accounts(_Accounts):
     async def remove_account(self, args: AttrRemoveAccount, ctx: CallContext) -> str:
         """Delete an account (a missing one is not an error, as with CGRateS's drivers)."""
         _require(args, "Tenant", "Account")
+        if self.plans is not None:
+            await self.plans.unbind_account(_account_id(args.Tenant, args.Account))
         await self.service.remove(_account_id(args.Tenant, args.Account))
         return "OK"
 
@@ -188,8 +253,14 @@ class APIerSv2Accounts(_Accounts):
             overwrite_triggers=args.ActionTriggerOverwrite,
             allow_negative=options.get("AllowNegative"),
             disabled=options.get("Disabled"),
-            action_plan_ids=args.ActionPlanIDs,
-            action_plans_overwrite=args.ActionPlansOverwrite,
+            binding=_PlanBinding(
+                list(args.ActionPlanIDs),
+                overwrite=args.ActionPlansOverwrite,
+                v1=False,
+                reload_scheduler=args.ReloadScheduler,
+            )
+            if args.ActionPlanIDs is not None
+            else None,
         )
         return "OK"
 

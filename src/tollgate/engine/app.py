@@ -183,8 +183,12 @@ class Engine:
             ResponderCosts(self.rating),
             APIerSv1Costs(self.rating),
             RALsV1(self.rating),
-            APIerSv1Accounts(self.accounts, self.cfg.general.default_timezone, self.triggers),
-            APIerSv2Accounts(self.accounts, self.cfg.general.default_timezone, self.triggers),
+            APIerSv1Accounts(
+                self.accounts, self.cfg.general.default_timezone, self.triggers, self.scheduler
+            ),
+            APIerSv2Accounts(
+                self.accounts, self.cfg.general.default_timezone, self.triggers, self.scheduler
+            ),
             APIerSv1Triggers(self.triggers, self.apier, lambda: self.cfg.general.default_timezone),
             APIerSv2Triggers(self.triggers, self.apier, lambda: self.cfg.general.default_timezone),
             APIerSv1ActionPlans(self.scheduler),

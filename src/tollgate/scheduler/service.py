@@ -20,7 +20,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -291,6 +291,26 @@ class SchedulerService(Service):
         except Exception as exc:
             # as CGRateS, a failed run is logged and the scheduler goes on
             logger.error("executing %s on %s: %s", actions_id, accounts or "no account", exc)
+
+    # -- SetAccount / RemoveAccount ----------------------------------------------------------
+
+    async def bind_account(
+        self,
+        account_id: str,
+        plan_ids: Sequence[str],
+        *,
+        overwrite: bool,
+        v1: bool,
+        save: Callable[[list[str]], Awaitable[object]],
+    ) -> bool:
+        """SetAccount's ActionPlanID(s): see :meth:`ActionPlans.bind_account`."""
+        return await self.plans.bind_account(
+            account_id, plan_ids, overwrite=overwrite, v1=v1, save=save
+        )
+
+    async def unbind_account(self, account_id: str) -> None:
+        """RemoveAccount: the account leaves every plan."""
+        await self.plans.unbind_account(account_id)
 
     # -- loads and reads ---------------------------------------------------------------------
 
