@@ -29,6 +29,8 @@ from tollgate.rating.rounding import money, round_money
 __all__ = [
     "BalanceFilter",
     "balance_filter",
+    "is_expired",
+    "matches",
     "modify_balance",
     "remove_balances",
     "set_balance",
@@ -166,28 +168,36 @@ def topup_or_debit(
     reset: bool,
     decimals: int,
     now_ns: int,
-) -> None:
+    reset_if_negative: bool = False,
+    factor: dict[str, Decimal] | None = None,
+) -> Balance:
     """``debitBalanceAction``: subtract ``amount`` (negative for a top-up) from each match.
 
-    ``reset`` (``*topup_reset``/``*debit_reset``) zeroes a matched balance first. With no
-    match a new balance is appended, holding ``-amount``.
+    ``reset`` (``*topup_reset``/``*debit_reset``) zeroes a matched balance first,
+    ``reset_if_negative`` (``*topup_zero_negative``) only a negative one. With no match a
+    new balance is appended, holding ``-amount`` (and ``factor``, an action's ValueFactor).
+    Returns the last balance changed.
     """
     balances = (acc.BalanceMap or {}).get(kind)
-    found = False
+    found: Balance | None = None
     for balance in balances or ():
         if is_expired(balance, now_ns) or not matches(balance, bf):
             continue
-        start = Decimal(0) if reset else balance.Value
+        zero = reset or (reset_if_negative and balance.Value < 0)
+        start = Decimal(0) if zero else balance.Value
         balance.Value = _round(start - amount, decimals)
-        found = True
-    if found:
-        return
+        found = balance
+    if found is not None:
+        return found
     if bf.ID == DEFAULT_BALANCE_ID:
         new = Balance(Uuid=str(uuid.uuid4()), ID=DEFAULT_BALANCE_ID)
     else:
         new = _new_balance(bf)
+        if factor is not None:
+            new.Factor = dict(factor)
     new.Value = _round(-amount, decimals)
     _append(acc, kind, new)
+    return new
 
 
 def set_balance(acc: Account, kind: str, bf: BalanceFilter, *, now_ns: int) -> None:

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from tollgate.accounts import AccountService, APIerSv1Accounts, APIerSv2Accounts
+from tollgate.accounts.actions import ActionService
+from tollgate.accounts.actions_api import APIerSv1Actions, APIerSv2Actions
+from tollgate.accounts.actions_rpc import ApierDestinations
 from tollgate.accounts.triggers import TriggerService
 from tollgate.accounts.triggers_api import APIerSv1Triggers, APIerSv2Triggers
 from tollgate.apier import (
@@ -136,6 +139,14 @@ class Engine:
             remove_expired=lambda: self.cfg.rals.remove_expired,
         )
         self.accounts.change_hooks.append(self.triggers.on_change)
+        self.actions = ActionService(
+            lambda: self.datadb.db,
+            self.accounts,
+            conns=lambda: self.conns,
+            config=lambda: self.cfg,
+            destinations=ApierDestinations(self.apier),
+        )
+        self.apier.on_load(self.actions.on_load)
         self.scheduler = SchedulerService(
             lambda: self.datadb.db,
             self.accounts,
@@ -191,6 +202,8 @@ class Engine:
             ),
             APIerSv1Triggers(self.triggers, self.apier, lambda: self.cfg.general.default_timezone),
             APIerSv2Triggers(self.triggers, self.apier, lambda: self.cfg.general.default_timezone),
+            APIerSv1Actions(self.actions, self.apier),
+            APIerSv2Actions(self.actions, self.apier),
             APIerSv1ActionPlans(self.scheduler),
             APIerSv2ActionPlans(self.scheduler),
             SchedulerSv1(self.scheduler),
@@ -243,6 +256,7 @@ class Engine:
     async def stop(self) -> None:
         for task in list(self._background):
             await task
+        await self.actions.close()
         await self.registry.stop()
         await self.conns.close()
         logger.info("Tollgate engine %s stopped", self.node_id)

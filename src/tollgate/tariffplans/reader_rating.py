@@ -141,6 +141,23 @@ def _check_units(row: Row) -> str:
     return value
 
 
+# Actions.csv types that wait for the exporters (they post to message queues)
+QUEUE_POSTERS = frozenset(
+    {"*amqp_json_map", "*amqpv1_json_map", "*sqs_json_map", "*kafka_json_map", "*s3_json_map"}
+)
+
+
+def _check_action(row: Row) -> str:
+    """The Action column; the queue posters are refused by name until the exporters exist."""
+    value = row.required("Action")
+    if value in QUEUE_POSTERS:
+        row.error(
+            "Action",
+            f"Action {value} is not supported yet: the queue posters arrive with the exporters",
+        )
+    return value
+
+
 def _check_json(row: Row, column: str) -> str:
     value = row.text(column)
     if value:
@@ -265,7 +282,7 @@ def read_account_file(name: str, rows: Iterable[Row], plan: TariffPlan) -> None:
         for row in rows:
             key = row.required("ActionsId")
             action = TPAction(
-                Identifier=row.required("Action"),
+                Identifier=_check_action(row),
                 ExtraParameters=row.text("ExtraParameters"),
                 Filter=_check_json(row, "Filter"),
                 BalanceId=row.text("BalanceId"),
