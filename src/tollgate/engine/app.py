@@ -43,6 +43,7 @@ from tollgate.engine.services import (
     StorDBService,
     default_data_dir,
 )
+from tollgate.filters import APIerSv1Filters, FilterService
 from tollgate.rating import (
     APIerSv1Costs,
     RALsV1,
@@ -130,6 +131,14 @@ class Engine:
         self.accounts = AccountService(
             lambda: self.datadb.db, rounding_decimals=cfg.general.rounding_decimals
         )
+        self.filters = FilterService(
+            lambda: self.datadb.db,
+            cfg=lambda: self.cfg,
+            rating_data=lambda: self.rating.data,
+            accounts=self.accounts,
+            conns=lambda: self.conns,
+        )
+        self.apier.on_load(self.filters.reload)  # first: others' hooks may pass filters
         self.triggers = TriggerService(
             lambda: self.datadb.db,
             self.accounts,
@@ -207,6 +216,7 @@ class Engine:
             APIerSv1ActionPlans(self.scheduler),
             APIerSv2ActionPlans(self.scheduler),
             SchedulerSv1(self.scheduler),
+            APIerSv1Filters(self.filters, self.apier),
         ]
 
     def _destination_ids(self, number: str) -> list[str]:

@@ -1,0 +1,48 @@
+"""FilterS: decide whether an event passes a profile's filters, and find the profiles an
+event may match through the filter indexes (CGRateS v0.10 ``engine/filters.go``)."""
+
+from __future__ import annotations
+
+from tollgate.filters.api import APIerSv1Filters
+from tollgate.filters.dataprovider import MISSING, DataProvider, Path, compile_path
+from tollgate.filters.indexes import IndexSelects
+from tollgate.filters.rsr import (
+    FilterNotPassingError,
+    RSRParser,
+    RSRParsers,
+    parse_rsr,
+    parse_rsr_list,
+)
+from tollgate.filters.rules import CompiledRule, FilterEnv, StaticEnv, compile_rule
+from tollgate.filters.service import (
+    INDEXED_KINDS,
+    CompiledFilter,
+    FilterService,
+    parse_inline,
+)
+from tollgate.filters.values import Duration, as_string, string_to_value
+
+__all__ = [
+    "INDEXED_KINDS",
+    "MISSING",
+    "APIerSv1Filters",
+    "CompiledFilter",
+    "CompiledRule",
+    "DataProvider",
+    "Duration",
+    "FilterEnv",
+    "FilterNotPassingError",
+    "FilterService",
+    "IndexSelects",
+    "Path",
+    "RSRParser",
+    "RSRParsers",
+    "StaticEnv",
+    "as_string",
+    "compile_path",
+    "compile_rule",
+    "parse_inline",
+    "parse_rsr",
+    "parse_rsr_list",
+    "string_to_value",
+]
