@@ -9,7 +9,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tollgate.accounts import AccountService, APIerSv1Accounts, APIerSv2Accounts
+from tollgate.accounts import (
+    AccountService,
+    APIerSv1Accounts,
+    APIerSv1Debits,
+    APIerSv2Accounts,
+    DebitService,
+    ResponderAccounts,
+    SharedGroups,
+)
 from tollgate.accounts.actions import ActionService
 from tollgate.accounts.actions_api import APIerSv1Actions, APIerSv2Actions
 from tollgate.accounts.actions_rpc import ApierDestinations
@@ -166,6 +174,12 @@ class Engine:
         )
         self.apier.on_plan_loaded(self.scheduler.on_plan_loaded)
         self.apier.on_load(self._reload_rating)
+        self.shared_groups = SharedGroups(self.accounts)
+        self.accounts.change_hooks.append(self.shared_groups.on_commit)
+        self.apier.on_load(self.shared_groups.reload)
+        self.debits = DebitService(
+            self.accounts, self.rating, self.shared_groups, config=lambda: self.cfg
+        )
         for api in self.apis():
             self.router.add_api(api)
         self.listeners = [
@@ -203,6 +217,8 @@ class Engine:
             ResponderCosts(self.rating),
             APIerSv1Costs(self.rating),
             RALsV1(self.rating),
+            ResponderAccounts(self.debits),
+            APIerSv1Debits(self.debits, self.shared_groups),
             APIerSv1Accounts(
                 self.accounts, self.cfg.general.default_timezone, self.triggers, self.scheduler
             ),

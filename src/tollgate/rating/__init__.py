@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tollgate.rating.api import APIerSv1Costs, RALsV1, ResponderCosts
+from tollgate.rating.args import CallDescriptorArgs
 from tollgate.rating.convert import ConvertedRating, convert_tariff_plan
 from tollgate.rating.engine import CallCost, CallDescriptor, RatingOptions, get_cost
 from tollgate.rating.models import (
@@ -46,6 +47,7 @@ __all__ = [
     "APIerSv1Costs",
     "CallCost",
     "CallCostReply",
+    "CallDescriptorArgs",
     "CallDescriptor",
     "ConvertedRating",
     "DebitInfo",
