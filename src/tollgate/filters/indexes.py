@@ -53,11 +53,26 @@ class IndexSelects(Protocol):
     def nested_fields(self) -> bool: ...
 
 
+_NORMALIZED: dict[int, tuple[Sequence[str], frozenset[str]]] = {}
+
+
 def normalize_fields(fields: Sequence[str] | None) -> frozenset[str] | None:
     """Configured field names as paths under ``*req``: ``Account``, ``*req.Account`` and
-    ``~*req.Account`` all name the event's Account."""
+    ``~*req.Account`` all name the event's Account. Memoised per config list (a lookup
+    runs per event; the config changes only on reload)."""
     if fields is None:
         return None
+    memo = _NORMALIZED.get(id(fields))
+    if memo is not None and memo[0] is fields:
+        return memo[1]
+    normalized = _normalize(fields)
+    if len(_NORMALIZED) > 64:
+        _NORMALIZED.clear()
+    _NORMALIZED[id(fields)] = (fields, normalized)  # the list is held: its id stays its own
+    return normalized
+
+
+def _normalize(fields: Sequence[str]) -> frozenset[str]:
     out = set()
     for name in fields:
         text = name[1:] if name.startswith("~") else name

@@ -144,6 +144,20 @@ class Value:
         return string_to_value(value) if isinstance(value, str) else value
 
 
+_VALUES: dict[str, Value] = {}
+
+
+def _value(text: str) -> Value:
+    """A shared Value per text (they never change): 100,000 rules on ``~*req.Account``
+    hold one element between them."""
+    value = _VALUES.get(text)
+    if value is None:
+        if len(_VALUES) >= 500_000:
+            _VALUES.clear()
+        value = _VALUES[text] = Value(text)
+    return value
+
+
 Check = Callable[["CompiledRule", DataProvider, FilterEnv], bool]
 
 
@@ -162,8 +176,8 @@ class CompiledRule:
             raise TollgateError(f"Element is mandatory for Type: {kind}")
         if strict and not values and self.base in _NEEDS_VALUES:
             raise TollgateError(f"Values is mandatory for Type: {kind}")
-        self.element = Value(element)
-        self.values = tuple(Value(v) for v in values)
+        self.element = _value(element)
+        self.values = tuple(_value(v) for v in values)
         self.rsr: RSRParsers | None = None
         if self.base == "*rsr" or (self.base == "*exists" and values):
             self.rsr = parse_rsr_list(list(values), True)

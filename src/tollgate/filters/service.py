@@ -213,7 +213,10 @@ class FilterService:
         self.timings: dict[str, RITiming] = {}
         self._filters: dict[tuple[str, str], CompiledFilter] = {}
         self._broken: dict[tuple[str, str], TollgateError] = {}
+        # inline filters: those profiles name (kept while indexed) and ad-hoc ones
         self._inline: dict[str, CompiledFilter] = {}
+        self._adhoc: dict[str, CompiledFilter] = {}
+        self._inline_users: dict[str, int] = {}
         self._raw: dict[str, dict[str, bytes]] = {}
         self._items: dict[str, dict[str, _Item]] = {k.kind: {} for k in INDEXED_KINDS}
         self._by_tenant: dict[str, dict[str, set[str]]] = {k.kind: {} for k in INDEXED_KINDS}
@@ -240,12 +243,12 @@ class FilterService:
         Raises ``NOT_FOUND:<id>`` for an unknown id and TollgateError for a bad inline rule.
         """
         if filter_id.startswith("*"):
-            compiled = self._inline.get(filter_id)
+            compiled = self._inline.get(filter_id) or self._adhoc.get(filter_id)
             if compiled is None:
                 compiled = parse_inline(tenant, filter_id)
-                if len(self._inline) >= 100_000:  # ids come from requests too: bound it
-                    self._inline.clear()
-                self._inline[filter_id] = compiled
+                if len(self._adhoc) >= 10_000:  # ids a request names: bounded
+                    self._adhoc.clear()
+                self._adhoc[filter_id] = compiled
             return compiled
         compiled = self._filters.get((tenant, filter_id))
         if compiled is None:
@@ -286,24 +289,34 @@ class FilterService:
         """
         if not filter_ids:
             return True
-        filters = [self.get_compiled(tenant, fid) for fid in filter_ids]
-        for compiled in filters:
+        env = self.env
+        now: int | None = None
+        passed = False
+        for filter_id in filter_ids:
+            compiled = self.get_compiled(tenant, filter_id)
+            if compiled.activation is not None:
+                if now is None:
+                    now = self.clock()
+                if not compiled.active_at(now):
+                    continue
             if compiled.remote:
                 await self._fetch_remote(tenant, dp, compiled.remote)
-        return self._passes(filters, dp)
+            for rule in compiled.rules:
+                if not rule.passes(dp, env):
+                    return False
+            passed = True
+        return passed
 
     def passes(self, tenant: str, filter_ids: Sequence[str], dp: DataProvider) -> bool:
         """:meth:`pass_filters` without fetching: remote fields read as missing unless the
         DataProvider already holds them."""
         if not filter_ids:
             return True
-        return self._passes([self.get_compiled(tenant, fid) for fid in filter_ids], dp)
-
-    def _passes(self, filters: Sequence[CompiledFilter], dp: DataProvider) -> bool:
         env = self.env
         now: int | None = None
         passed = False
-        for compiled in filters:
+        for filter_id in filter_ids:
+            compiled = self.get_compiled(tenant, filter_id)
             if compiled.activation is not None:
                 if now is None:
                     now = self.clock()
@@ -486,6 +499,16 @@ class FilterService:
         for filter_id in item.filter_ids:
             if not filter_id.startswith("*"):
                 self._refs.setdefault((item.tenant, filter_id), set()).add((spec.kind, key))
+                continue
+            users = self._inline_users.get(filter_id, 0)
+            if not users:
+                compiled = self._adhoc.pop(filter_id, None)
+                try:
+                    self._inline[filter_id] = compiled or parse_inline(item.tenant, filter_id)
+                except TollgateError as exc:
+                    logger.warning("%s %s: filter %s unusable: %s", spec.kind, key, filter_id, exc)
+                    continue
+            self._inline_users[filter_id] = users + 1
         keys = self.item_keys(item.tenant, item.filter_ids)
         index = self.indexes[spec.kind]
         for scope in item.scopes:
@@ -499,6 +522,14 @@ class FilterService:
             if not ids:
                 del self._by_tenant[spec.kind][item.tenant]
         for filter_id in item.filter_ids:
+            users = self._inline_users.get(filter_id)
+            if users is not None:
+                if users > 1:
+                    self._inline_users[filter_id] = users - 1
+                else:
+                    del self._inline_users[filter_id]
+                    self._inline.pop(filter_id, None)
+                continue
             refs = self._refs.get((item.tenant, filter_id))
             if refs is not None:
                 refs.discard((spec.kind, key))
