@@ -22,7 +22,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 
@@ -106,8 +106,8 @@ class _Connection(asyncio.Protocol):
         return not self.closed and self.transport is not None and not self.transport.is_closing()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's TCPTransport is not an asyncio.Transport subclass, but behaves as one
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         try:
