@@ -184,3 +184,32 @@ def test_min_balance_tops_up_after_a_debit(engine: EngineProcess) -> None:
     assert acc["ActionTriggers"][0]["Executed"] is False
     assert _call(engine, "APIerSv1.DebitBalance", {**add, "Value": 10}) == "OK"
     assert _account(engine, "t3")["BalanceMap"]["*monetary"][0]["Value"] == 11
+
+
+def test_bad_trigger_input_gets_designed_errors(engine: EngineProcess) -> None:
+    assert _call(engine, "APIerSv2.SetAccount", _acc("t4", ActionTriggerIDs=["MAX_100"])) == "OK"
+    values: list[Any] = ["", "abc", -1, None, [], {}, [None, 3], "2024-13-45", 1e30, True]
+    fields = ["ThresholdType", "ThresholdValue", "Recurrent", "MinSleep", "ExpirationDate",
+              "ActivationDate", "BalanceDestinationIds", "BalanceWeight", "BalanceBlocker",
+              "MinQueuedItems", "BalanceExpirationDate", "BalanceTimingTags"]  # fmt: skip
+    methods = ["APIerSv1.SetAccountActionTriggers", "APIerSv1.SetActionTrigger"]
+    answers: set[str] = set()
+    for i, field in enumerate(fields):
+        for value in values:
+            params = _acc("t4", GroupID="MAX_100", ActionTrigger={field: value})
+            try:
+                _call(engine, methods[i % 2], params)
+            except RpcError as exc:
+                answers.add(str(exc))
+    for method in ("APIerSv2.SetAccountActionTriggers", "APIerSv1.AddAccountActionTriggers",
+                   "APIerSv1.AddTriggeredAction", "APIerSv1.GetActionTriggers"):  # fmt: skip
+        for field in ("BalanceWeight", "ActivationDate", "BalanceExpiryTime", "GroupIDs"):
+            for value in values:
+                try:
+                    _call(engine, method, _acc("t4", **{field: value}))
+                except RpcError as exc:
+                    answers.add(str(exc))
+    leaks = [a for a in answers if "SERVER_ERROR" in a and "NOT_FOUND" not in a]
+    assert leaks == ["SERVER_ERROR: Unsupported time format"]  # AddTriggeredAction's own
+    assert "Unsupported time format" in answers
+    assert _call(engine, "CoreSv1.Ping", {}) == "Pong"

@@ -37,6 +37,7 @@ from tollgate.core.durations import parse_duration
 from tollgate.core.errors import NotFoundError, ServerError, TollgateError
 from tollgate.core.times import format_rfc3339, parse_rfc3339, parse_time_detect_layout
 from tollgate.core.wire import go_number
+from tollgate.rating.rounding import money
 from tollgate.storage.datadb import DataDB
 from tollgate.tariffplans.models_accounts import TPActionTrigger, TPActionTriggers
 
@@ -116,9 +117,12 @@ def _parse_bool(value: str) -> bool:
 
 def _parse_float(value: str) -> Decimal:
     try:
-        return go_number(value.strip())
+        number = go_number(value.strip())
     except InvalidOperation:
-        raise TollgateError(f'strconv.ParseFloat: parsing "{value}": invalid syntax') from None
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise TollgateError(f'strconv.ParseFloat: parsing "{value}": invalid syntax')
+    return money(number)
 
 
 def _unique_id(group: TPActionTriggers, index: int, row: TPActionTrigger) -> str:
@@ -161,13 +165,13 @@ def trigger_from_tp(group: TPActionTriggers, index: int, timezone: str = "UTC") 
         ID=group.ID,
         UniqueID=_unique_id(group, index, row),
         ThresholdType=row.ThresholdType,
-        ThresholdValue=go_number(str(row.ThresholdValue)),
+        ThresholdValue=money(row.ThresholdValue),
         Recurrent=row.Recurrent,
         MinSleep=min_sleep,
         ExpirationDate=_time_text(row.ExpirationDate, timezone),
         ActivationDate=_time_text(row.ActivationDate, timezone),
         Balance=bf,
-        Weight=go_number(str(row.Weight)),
+        Weight=money(row.Weight),
         ActionsID=row.ActionsId,
     )
 

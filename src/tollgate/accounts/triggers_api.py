@@ -7,6 +7,7 @@ read and written in the ``*action_triggers`` DataDB partition (through
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -37,6 +38,7 @@ from tollgate.core.errors import (
 )
 from tollgate.core.times import parse_time_detect_layout
 from tollgate.core.wire import go_number
+from tollgate.rating.rounding import money
 from tollgate.tariffplans.models_accounts import TPActionTriggers
 
 __all__ = ["APIerSv1Triggers", "APIerSv2Triggers"]
@@ -163,44 +165,69 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _shown(value: Any) -> str:
+    """A value in an error text as Go's ``%v`` prints it (``[<nil> 3]``, ``1e+30``)."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + " ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{_shown(v)}" for k, v in value.items()) + "]"
+    if isinstance(value, Decimal | float):
+        if not math.isfinite(value):
+            return str(value)
+        if value == int(value) and abs(int(value)) < 10**21:
+            return str(int(value))
+        return repr(float(value))
+    return str(value)
+
+
 def _float(value: Any) -> Decimal:
-    if isinstance(value, bool) or value is None or isinstance(value, list | dict):
-        raise TollgateError(f"cannot convert field: {_text(value)} to float64")
+    """``IfaceAsFloat64`` (NaN and infinities refused: nothing could compare with them)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise TollgateError(f"cannot convert field: {_shown(value)} to float64")
     try:
-        return go_number(str(value))
+        number = go_number(str(value).strip())
     except InvalidOperation:
-        raise TollgateError(
-            f'strconv.ParseFloat: parsing "{_text(value)}": invalid syntax'
-        ) from None
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise TollgateError(f'strconv.ParseFloat: parsing "{_shown(value)}": invalid syntax')
+    return money(number)
 
 
 def _bool(value: Any) -> bool:
+    """``IfaceAsBool``: bools, numbers (non-zero) and ``strconv.ParseBool`` strings."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, int | Decimal):
+    if isinstance(value, int | float | Decimal):
         return value != 0
-    text = _text(value).strip().lower()
+    if not isinstance(value, str):
+        raise TollgateError(f"cannot convert field: {_shown(value)} to bool")
+    text = value.strip().lower()
     if text in ("1", "t", "true"):
         return True
     if text in ("0", "f", "false"):
         return False
-    raise TollgateError(f'strconv.ParseBool: parsing "{_text(value)}": invalid syntax')
+    raise TollgateError(f'strconv.ParseBool: parsing "{value}": invalid syntax')
 
 
 def _int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise TollgateError(f"cannot convert field: {_text(value)} to int")
-    if isinstance(value, int | Decimal):
+    """``IfaceAsInt64``: numbers (truncated) and ``strconv.ParseInt`` strings."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return int(value)
+    if not isinstance(value, str):
+        raise TollgateError(f"cannot convert field: {_shown(value)} to int")
     try:
-        return int(_text(value).strip())
+        return int(value.strip())
     except ValueError:
-        raise TollgateError(f'strconv.ParseInt: parsing "{_text(value)}": invalid syntax') from None
+        raise TollgateError(f'strconv.ParseInt: parsing "{value}": invalid syntax') from None
 
 
 def _duration(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-        raise TollgateError(f"cannot convert field: {_text(value)} to time.Duration")
+        raise TollgateError(f"cannot convert field: {_shown(value)} to time.Duration")
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -216,7 +243,7 @@ def _time(value: Any, timezone: str) -> str:
 
 def _string_list(value: Any) -> dict[str, bool]:
     if not isinstance(value, list):
-        raise TollgateError(f"cannot convert field: {_text(value)} to []string")
+        raise TollgateError(f"cannot convert field: {_shown(value)} to []string")
     return _string_map([_text(v) for v in value])
 
 
@@ -535,7 +562,7 @@ class APIerSv1Triggers(_Triggers):
         if args.BalanceRatingSubject:
             bf.RatingSubject = args.BalanceRatingSubject
         if args.BalanceWeight:
-            bf.Weight = go_number(str(args.BalanceWeight))
+            bf.Weight = _float(args.BalanceWeight)
         try:
             bf.ExpirationDate = _time(args.BalanceExpiryTime, self.timezone())
         except TollgateError as exc:
@@ -546,9 +573,9 @@ class APIerSv1Triggers(_Triggers):
             ID=args.ActionTriggersId,
             UniqueID=args.ActionTriggersUniqueId,
             ThresholdType=args.ThresholdType,
-            ThresholdValue=go_number(str(args.ThresholdValue)),
+            ThresholdValue=_float(args.ThresholdValue),
             Balance=bf,
-            Weight=go_number(str(args.Weight)),
+            Weight=_float(args.Weight),
             ActionsID=args.ActionsId,
         )
 
