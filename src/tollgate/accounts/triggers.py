@@ -485,15 +485,16 @@ class TriggerService:
         now = self.clock()
         if acc.UnitCounters:
             for change in changes:
-                # CGRateS counts what a rated debit took (countUnits in debitUnits/debitMoney),
-                # not top-ups or APIer debits: those changes name no balance
-                if change.balance is not None and change.amount > 0:
+                # CGRateS counts only what a rated debit took (countUnits in debitUnits and
+                # debitMoney), not top-ups or *debit actions: a call's change names the balance
+                # and the call's destination, an action's has no destination
+                if change.balance is not None and change.amount > 0 and change.destination:
                     add_units(
                         acc.UnitCounters,
                         change.amount,
                         change.kind,
                         change.balance,
-                        self.destination_ids(change.destination) if change.destination else None,
+                        self.destination_ids(change.destination),
                         from_call=True,
                     )
         if acc.ActionTriggers:

@@ -483,10 +483,12 @@ async def test_max_balance_counter_counts_debits_of_matching_balances(
     await attach(accounts, triggers, "T")
     await accounts.set_balance(ACC, "*monetary", bf_of({"ID": "W10", "Weight": 10}, 9))
     await set_default(accounts, 9)
-    await debit_call(accounts, "1.5", "", balance_id="*default")  # weight 0: not counted
-    await debit_call(accounts, "1.5", "", balance_id="W10")
+    await debit_call(accounts, "1.5", "3312", balance_id="*default")  # weight 0: not counted
+    await debit_call(accounts, "1.5", "3312", balance_id="W10")
+    # no destination: a *debit action's change, not a call's; CGRateS does not count those
+    await debit_call(accounts, "5", "", balance_id="W10")
     assert actions.ran == []
-    await debit_call(accounts, "1", "", balance_id="W10")
+    await debit_call(accounts, "1", "3312", balance_id="W10")
     assert actions.ran == ["LOG"]
 
 
@@ -500,7 +502,7 @@ async def test_min_event_counter_and_top_ups_are_not_counted(
         ACC, "*monetary", balance_filter({"ID": "*default"}), Decimal(5), reset=False
     )
     assert actions.ran == ["LOG"]
-    acc = await debit_call(accounts, "1", "")
+    acc = await debit_call(accounts, "1", "3312")
     assert (acc.UnitCounters or {})["*monetary"][0].Counters[0].Value == 1  # type: ignore[index]
     assert actions.ran == ["LOG"]
 
@@ -512,6 +514,6 @@ async def test_counters_survive_reattaching(
     await store_group(db, "U", row("*max_balance", 500, "LOG", UniqueID="mb"))
     await attach(accounts, triggers, "T")
     await set_default(accounts, 100)
-    await debit_call(accounts, "7", "")
+    await debit_call(accounts, "7", "3312")
     acc = await attach(accounts, triggers, "U")
     assert (acc.UnitCounters or {})["*monetary"][0].Counters[0].Value == 7  # type: ignore[index]
