@@ -136,8 +136,11 @@ class ScopeIndex:
 
     def add(self, item: str, keys: Iterable[IndexKey]) -> None:
         """Index ``item`` under ``keys`` (replacing what it had)."""
-        self.remove(item)
-        keys = tuple(dict.fromkeys(keys))
+        if item in self._items:
+            self.remove(item)
+        keys = tuple(keys)
+        if len(keys) > 1:
+            keys = tuple(dict.fromkeys(keys))
         self._items[item] = keys
         for key in keys:
             kind, fld, value = key

@@ -121,15 +121,11 @@ class RSRFilter:
     __slots__ = ("_regexp", "negative", "rule")
 
     def __init__(self, rule: str) -> None:
-        self.rule = rule
-        self.negative = False
+        self.negative = rule.startswith("!")
+        self.rule = rule[1:] if self.negative else rule  # kept without the "!", as v0.10
         self._regexp: re.Pattern[str] | None = None
-        body = rule
-        if body.startswith("!"):
-            self.negative = True
-            body = body[1:]
-        if body.startswith("~"):
-            self._regexp = compile_go_regexp(body[1:])
+        if self.rule.startswith("~"):
+            self._regexp = compile_go_regexp(self.rule[1:])
 
     def passes(self, value: str) -> bool:
         rule = self.rule

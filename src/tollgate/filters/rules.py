@@ -111,6 +111,9 @@ def rule_type(kind: str) -> tuple[str, bool] | None:
     return None
 
 
+_UNREAD: Any = object()
+
+
 class Value:
     """An element or a value of a rule: a constant, or a path read from the DataProvider."""
 
@@ -120,10 +123,9 @@ class Value:
         self.text = text
         self.path: Path | None = compile_path(text) if text.startswith("~") else None
         self.remote = remote_ref(self.path) if self.path is not None else None
-        # a constant's typed reading, once; times relative to now are read at each use
-        self._interface: Any = MISSING
-        if self.path is None and not text.startswith(("*", "+")):
-            self._interface = string_to_value(text)
+        # a constant's typed reading, on first use and kept (profiles that only *string
+        # never need it); times relative to now (*now, +1h) are read at each use
+        self._interface: Any = _UNREAD
 
     def string(self, dp: DataProvider) -> Any:
         """``DPDynamicString``: the text, or MISSING."""
@@ -135,7 +137,12 @@ class Value:
     def raw(self, dp: DataProvider) -> Any:
         """``DPDynamicInterface``: the field as held, a constant as its typed reading."""
         if self.path is None:
-            return self._interface if self._interface is not MISSING else string_to_value(self.text)
+            value = self._interface
+            if value is _UNREAD:
+                value = string_to_value(self.text)
+                if not self.text.startswith(("*", "+")):
+                    self._interface = value
+            return value
         return dp.field(self.path)
 
     def typed(self, dp: DataProvider) -> Any:
@@ -145,6 +152,7 @@ class Value:
 
 
 _VALUES: dict[str, Value] = {}
+_NO_REFS: frozenset[tuple[str, str]] = frozenset()
 
 
 def _value(text: str) -> Value:
@@ -164,7 +172,17 @@ Check = Callable[["CompiledRule", DataProvider, FilterEnv], bool]
 class CompiledRule:
     """One rule ready to run; ``passes`` raises TollgateError on errors v0.10 reports."""
 
-    __slots__ = ("_check", "base", "element", "negative", "remote", "rsr", "type", "values")
+    __slots__ = (
+        "_check",
+        "base",
+        "element",
+        "index_keys",
+        "negative",
+        "remote",
+        "rsr",
+        "type",
+        "values",
+    )
 
     def __init__(self, kind: str, element: str, values: Sequence[str], *, strict: bool) -> None:
         resolved = rule_type(kind)
@@ -182,18 +200,28 @@ class CompiledRule:
         if self.base == "*rsr" or (self.base == "*exists" and values):
             self.rsr = parse_rsr_list(list(values), True)
         self._check = _CHECKS[self.base]
-        refs = {v.remote for v in (self.element, *self.values) if v.remote is not None}
+        refs = [v.remote for v in (self.element, *self.values) if v.remote is not None]
         if self.rsr is not None:
-            refs.update(self.rsr.remote_refs())
-        self.remote = frozenset(refs)
+            refs.extend(self.rsr.remote_refs())
+        self.remote: frozenset[tuple[str, str]] = frozenset(refs) if refs else _NO_REFS
+        self.index_keys = self._index_keys()
+
+    def _index_keys(self) -> tuple[tuple[str, str, str], ...]:
+        """(type, field under ``*req``, value) for a ``*string``/``*prefix`` rule on an event
+        field with constant values; none for the rest (values read from the event either)."""
+        if self.type not in INDEXED_TYPES:
+            return ()
+        path = self.element.path
+        if path is None or len(path) < 2 or path[0] != "*req":
+            return ()
+        for value in self.values:
+            if value.path is not None:
+                return ()
+        fld = self.element.text[6:]  # after "~*req."
+        return tuple((self.type, fld, value.text) for value in self.values)
 
     def passes(self, dp: DataProvider, env: FilterEnv) -> bool:
         return self._check(self, dp, env) != self.negative
-
-    @property
-    def indexable(self) -> bool:
-        """Whether the rule can place a profile in a ``*string``/``*prefix`` index."""
-        return self.type in INDEXED_TYPES
 
     def __repr__(self) -> str:
         return f"CompiledRule({self.type}:{self.element.text}:{[v.text for v in self.values]})"
