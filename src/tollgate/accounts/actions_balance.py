@@ -110,7 +110,9 @@ def _generic_debit(
         factor=_value_factor(action.extra_parameters),
     )
     state.balance_values[index] = touched.Value
-    state.changes.append(BalanceChange(kind, amount, touched))
+    # the change names no balance: unit counters count rated debits only (CGRateS's
+    # debitBalanceAction does not count), and the trigger hook finds what changed itself
+    state.changes.append(BalanceChange(kind, amount))
     init_counters(acc)
 
 
