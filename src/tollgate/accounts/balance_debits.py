@@ -201,6 +201,8 @@ def debit_connect_fee(
         if held.balance.Blocker:
             return False, None
     if fee > 0:
+        if ctx.prepaid and not owner.AllowNegative:
+            return False, None
         part.negative_connect_fee = True
         held = Held(default_balance(owner), owner, _MONETARY)
         ctx.take(held, fee)
@@ -337,7 +339,7 @@ def debit_units(
                     payer = _payer(money, cost)
                     if payer is not None:
                         n = _fits(payer.balance.Value, cost, n, decimals)
-                    elif not dry_run or owner.AllowNegative:
+                    elif owner.AllowNegative or not (dry_run or ctx.prepaid):
                         logger.warning(
                             "<RALs> Going negative on account %s with AllowNegative: %s",
                             owner.ID,

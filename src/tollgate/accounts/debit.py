@@ -315,15 +315,18 @@ def max_debit(
         if cd.duration == 0:
             return _zero_duration(ctx, cd, acc)
         return DebitCost(new_call_cost(cd), deduct_connect_fee=cd.loop_index == 0, account=acc)
-    if remaining > 0:
+    go_negative = not options.deny_negative
+    if remaining > 0:  # a prepaid account (AllowNegative ones answer -1)
         initial = cd.duration
         cd.time_end = cd.time_start + remaining
         cd.duration_index -= initial - remaining
+        # Deliberate: the debit takes the dry run's path, so nothing goes negative
+        ctx.prepaid, go_negative = True, False
     return debit(
         ctx,
         acc,
         cd,
         dry_run=options.dry_run,
-        go_negative=not options.deny_negative,
+        go_negative=go_negative,
         perform_rounding=cd.perform_rounding,
     )

@@ -87,6 +87,9 @@ class DebitContext:
     )
     decimals: int = 5
     rng: random.Random = field(default_factory=random.Random)
+    # MaxDebit of a prepaid account: no balance of a non-AllowNegative account may go
+    # negative (CGRateS's real debit may take a path its dry run refused, see docs)
+    prepaid: bool = False
     # (account id, id(balance)) -> [kind, amount taken off, balance, account]
     taken: dict[tuple[str, int], list[Any]] = field(default_factory=dict)
 
