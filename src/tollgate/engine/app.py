@@ -37,6 +37,13 @@ from tollgate.apier import (
     APIerSv2TPRating,
     load_partition,
 )
+from tollgate.attributes import (
+    APIerSv1Attributes,
+    APIerSv2Attributes,
+    AttributeService,
+    AttributeSv1,
+)
+from tollgate.chargers import APIerSv1Chargers, ChargerService, ChargerSv1
 from tollgate.core.api import Api
 from tollgate.core.config import Config, load_config
 from tollgate.core.errors import TollgateError
@@ -147,6 +154,10 @@ class Engine:
             conns=lambda: self.conns,
         )
         self.apier.on_load(self.filters.reload)  # first: others' hooks may pass filters
+        self.attributes = AttributeService(self.filters, cfg=lambda: self.cfg)
+        self.apier.on_load(self.attributes.reload)
+        self.chargers = ChargerService(self.filters, cfg=lambda: self.cfg, conns=lambda: self.conns)
+        self.apier.on_load(self.chargers.reload)
         self.triggers = TriggerService(
             lambda: self.datadb.db,
             self.accounts,
@@ -233,6 +244,11 @@ class Engine:
             APIerSv2ActionPlans(self.scheduler),
             SchedulerSv1(self.scheduler),
             APIerSv1Filters(self.filters, self.apier),
+            AttributeSv1(self.attributes),
+            APIerSv1Attributes(self.attributes, self.apier),
+            APIerSv2Attributes(self.attributes, self.apier),
+            ChargerSv1(self.chargers),
+            APIerSv1Chargers(self.chargers, self.apier),
         ]
 
     def _destination_ids(self, number: str) -> list[str]:

@@ -14,6 +14,7 @@ NOT_YET = ROOT / "tests" / "fixtures" / "rpc_methods_not_yet.txt"
 # served on purpose although not in v0.10's list: later CGRateS spellings and Go's mock
 EXTRAS = {
     "APIerSv1.GetMaxUsage",  # in v0.10's APIerSv1 though not in its list (issue 4 names it)
+    "APIerSv1.GetAttributeProfileIDsCount",  # in v0.10's APIerSv1, not in its list (issue 5)
     "ConfigSv1.GetConfig",
     "ConfigSv1.ReloadConfig",
     "ConfigSv1.SetConfig",
