@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from tollgate import tariffplans as tp
+from tollgate.apier.models import TenantArgWithPaginator
 from tollgate.core.api import Api, CallContext, rpc_method
 from tollgate.core.errors import (
     MandatoryIeMissingError,
@@ -16,6 +17,7 @@ from tollgate.core.errors import (
     TollgateError,
     mandatory_missing,
 )
+from tollgate.filters.compiled import BY_ITEM_TYPE
 from tollgate.filters.models import (
     ArgsComputeFilterIndexes,
     ArgsComputeFilterIndexIDs,
@@ -29,25 +31,15 @@ from tollgate.filters.models import (
     tp_from_filter,
 )
 from tollgate.filters.rules import compile_rule
-from tollgate.filters.service import BY_ITEM_TYPE, FILTERS, FilterService
+from tollgate.filters.service import FILTERS, FilterService
 
 if TYPE_CHECKING:
     from tollgate.apier import ApierService
 
-__all__ = ["APIerSv1Filters", "TenantArgWithPaginator"]
+__all__ = ["APIerSv1Filters"]
 
 _encoder = msgspec.msgpack.Encoder(decimal_format="string")
 _decoder = msgspec.msgpack.Decoder(tp.TPFilterProfile)
-
-
-class TenantArgWithPaginator(msgspec.Struct, kw_only=True):
-    """``{Tenant, Limit, Offset}`` of GetFilterIDs."""
-
-    Tenant: str = ""
-    Limit: int | None = None
-    Offset: int | None = None
-    APIKey: str | None = None
-    RouteID: str | None = None
 
 
 def _require(obj: object, *names: str) -> None:
@@ -121,7 +113,7 @@ class APIerSv1Filters(Api):
         keys = await self.apier.db.keys(FILTERS, prefix)
         if not keys:
             raise NotFoundError()
-        return _page([key[len(prefix) :] for key in keys], args.Limit, args.Offset)
+        return args.page([key[len(prefix) :] for key in keys])
 
     @rpc_method("RemoveFilter")
     async def remove_filter(self, args: TenantIDWithCache, ctx: CallContext) -> str:

@@ -23,6 +23,13 @@ import msgspec
 from tollgate import tariffplans as tp
 from tollgate.core.errors import NotFoundError, TollgateError
 from tollgate.core.times import GoTime
+from tollgate.filters.compiled import (
+    INDEXED_KINDS,
+    KINDS,
+    CompiledFilter,
+    IndexedKind,
+    parse_inline,
+)
 from tollgate.filters.dataprovider import DataProvider
 from tollgate.filters.indexes import (
     ANY_KEY,
@@ -32,7 +39,7 @@ from tollgate.filters.indexes import (
     scopes_of,
 )
 from tollgate.filters.models import activation_window
-from tollgate.filters.rules import CompiledRule, FilterEnv, compile_rule
+from tollgate.filters.rules import FilterEnv, compile_rule
 from tollgate.rating import RITiming
 from tollgate.rating.convert import convert_timing
 
@@ -43,98 +50,12 @@ if TYPE_CHECKING:
     from tollgate.rpc.pool import ConnManager
     from tollgate.storage.datadb import DataDB
 
-__all__ = [
-    "FILTERS",
-    "INDEXED_KINDS",
-    "CompiledFilter",
-    "FilterService",
-    "IndexedKind",
-    "parse_inline",
-]
+__all__ = ["FILTERS", "TIMINGS", "FilterService"]
 
 logger = logging.getLogger(__name__)
 
 FILTERS = "*filters"
 TIMINGS = "*timings"
-
-
-@dataclass(frozen=True, slots=True)
-class IndexedKind:
-    """A profile partition kept in filter indexes."""
-
-    kind: str  # DataDB partition
-    item_type: str  # GetFilterIndexes ItemType
-    prefix: str  # CGRateS key prefix, named in broken-reference errors
-    contexts: str | None  # the attribute holding the scopes (Contexts, Subsystems)
-    model: type[msgspec.Struct]
-
-
-INDEXED_KINDS: tuple[IndexedKind, ...] = (
-    IndexedKind("*attribute_profiles", "*attributes", "alp_", "Contexts", tp.TPAttributeProfile),
-    IndexedKind("*charger_profiles", "*chargers", "cpp_", None, tp.TPChargerProfile),
-    IndexedKind("*resource_profiles", "*resources", "rsp_", None, tp.TPResourceProfile),
-    IndexedKind("*statqueue_profiles", "*stats", "sqp_", None, tp.TPStatProfile),
-    IndexedKind("*threshold_profiles", "*thresholds", "thp_", None, tp.TPThresholdProfile),
-    IndexedKind("*supplier_profiles", "*suppliers", "spp_", None, tp.TPSupplierProfile),
-    IndexedKind(
-        "*dispatcher_profiles", "*dispatchers", "dpp_", "Subsystems", tp.TPDispatcherProfile
-    ),
-)
-_KINDS = {k.kind: k for k in INDEXED_KINDS}
-BY_ITEM_TYPE = {k.item_type: k for k in INDEXED_KINDS}
-
-
-class CompiledFilter:
-    """A FilterProfile (or one inline filter) ready to pass events."""
-
-    __slots__ = ("activation", "expiry", "id", "keys", "remote", "rules", "tenant")
-
-    def __init__(
-        self,
-        tenant: str,
-        filter_id: str,
-        rules: Sequence[CompiledRule],
-        window: tuple[int, int] | None = None,
-    ) -> None:
-        self.tenant = tenant
-        self.id = filter_id
-        self.rules = tuple(rules)
-        self.activation: int | None = None
-        self.expiry: int | None = None
-        if window is not None:
-            self.activation, self.expiry = window
-        if len(self.rules) == 1:  # the inline case, built 100,000 times at a load
-            self.remote = self.rules[0].remote
-            self.keys = self.rules[0].index_keys
-        else:
-            self.remote = frozenset(ref for rule in self.rules for ref in rule.remote)
-            self.keys = tuple(key for rule in self.rules for key in rule.index_keys)
-
-    def active_at(self, now_ns: int) -> bool:
-        """``ActivationInterval.IsActiveAtTime``: after activation, before expiry."""
-        if self.activation is None or self.expiry is None:
-            return True
-        if self.activation != _ZERO_NS and not self.activation < now_ns:
-            return False
-        return self.expiry == _ZERO_NS or self.expiry > now_ns
-
-    def index_keys(self) -> tuple[IndexKey, ...]:
-        """The index keys of this filter's ``*string``/``*prefix`` rules on event fields."""
-        return self.keys
-
-
-_ZERO_NS = -62135596800 * 1_000_000_000
-
-
-def parse_inline(tenant: str, rule_text: str) -> CompiledFilter:
-    """``*type:element:values`` (values ``;``-separated; ``:`` after the element belongs to
-    the values) as a one-rule filter; raises TollgateError with v0.10's texts."""
-    parts = rule_text.split(":", 2)
-    if len(parts) != 3:
-        raise TollgateError(f"inline parse error for string: <{rule_text}>")
-    kind, element, values = parts
-    rule = compile_rule(kind, element, values.split(";") if values else [], strict=False)
-    return CompiledFilter(tenant, rule_text, [rule])
 
 
 @dataclass(slots=True)
@@ -256,7 +177,7 @@ class FilterService:
                 self.get_compiled(tenant, filter_id)
                 continue
             if not self.has_filter(tenant, filter_id):
-                prefix = _KINDS[kind].prefix if kind in _KINDS else kind
+                prefix = KINDS[kind].prefix if kind in KINDS else kind
                 raise TollgateError(
                     f"broken reference to filter: {filter_id} for itemType: {prefix} "
                     f"and ID: {item_id}"
@@ -343,10 +264,7 @@ class FilterService:
             method, subsystem = "ResourceSv1.GetResource", "ResourceS"
         if not conn_ids or self._conns is None:
             raise TollgateError(f"NOT_CONNECTED: {subsystem}")
-        reply = await self._conns().call(conn_ids, method, {"Tenant": tenant, "ID": item_id})
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
+        return await self._conns().call(conn_ids, method, {"Tenant": tenant, "ID": item_id})
 
     # -- index lookups -----------------------------------------------------------------------
 
@@ -561,7 +479,7 @@ class FilterService:
 
         Raises NOT_FOUND for an id the partition does not hold.
         """
-        spec = _KINDS[kind]
+        spec = KINDS[kind]
         items = self._items[kind]
         index = self.indexes[kind]
         if ids is None:

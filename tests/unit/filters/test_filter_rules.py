@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from tollgate.core.errors import NotFoundError, TollgateError
-from tollgate.filters import DataProvider, FilterService, StaticEnv, parse_inline
+from tollgate.filters import CompiledFilter, DataProvider, FilterService, StaticEnv, parse_inline
 from tollgate.filters.rules import compile_rule
-from tollgate.filters.service import CompiledFilter
 from tollgate.rating import RITiming
 
 DESTINATIONS = {"DE": ["+49"], "EU_LANDLINE": ["+49", "+33"], "DE_MOBILE": ["+4915"]}
