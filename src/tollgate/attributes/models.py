@@ -262,8 +262,14 @@ def split_rules(text: str, sep: str = ";") -> list[str]:
 
 def join_rules(rules: list[str], sep: str = ";") -> str:
     """Wire parsers as one stored ``Value`` (v0.10's AttributeProfileToAPI joins with
-    ``;``); a rule holding the separator is backquoted so it reads back whole."""
-    return sep.join(f"{_QUOTE}{rule}{_QUOTE}" if sep in rule else rule for rule in rules)
+    ``;``); a rule holding the separator (or a backquote at an end) is backquoted so it
+    reads back whole."""
+    return sep.join(
+        f"{_QUOTE}{rule}{_QUOTE}"
+        if sep in rule or rule.startswith(_QUOTE) or rule.endswith(_QUOTE)
+        else rule
+        for rule in rules
+    )
 
 
 def profile_from_tp(item: tp.TPAttributeProfile, timezone: str, sep: str) -> AttributeProfile:
