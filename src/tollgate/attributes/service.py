@@ -43,8 +43,7 @@ from tollgate.core.errors import (
     TollgateError,
 )
 from tollgate.core.times import format_rfc3339, parse_rfc3339
-from tollgate.filters import DataProvider, FilterService
-from tollgate.filters.models import activation_window
+from tollgate.filters import DataProvider, FilterService, activation_window
 
 if TYPE_CHECKING:
     from tollgate.core.config import Config

@@ -23,11 +23,12 @@ from tollgate.filters import (
     DataProvider,
     Duration,
     RSRParsers,
+    as_decimal,
+    as_duration,
     as_string,
     parse_rsr_list,
     string_to_value,
 )
-from tollgate.filters.values import as_decimal, as_duration
 from tollgate.rating.rounding import round_money
 
 __all__ = [

@@ -37,8 +37,7 @@ from tollgate.core.errors import (
     ServerError,
     TollgateError,
 )
-from tollgate.filters import DataProvider, FilterService, as_string
-from tollgate.filters.models import activation_window
+from tollgate.filters import DataProvider, FilterService, activation_window, as_string
 
 if TYPE_CHECKING:
     from tollgate.core.config import Config
