@@ -31,6 +31,7 @@ from tollgate.attributes.models import (
 )
 from tollgate.attributes.store import ActiveWindow, ProfileStore
 from tollgate.attributes.substitutions import (
+    AttributeCompiler,
     CompiledAttribute,
     Scratch,
     compile_attribute,
@@ -130,6 +131,7 @@ class AttributeService:
             ATTRIBUTE_PROFILES, tp.TPAttributeProfile, self.compile_profile
         )
         self._inline: dict[str, CompiledAttributeProfile] = {}
+        self._compiler: AttributeCompiler | None = None
 
     # -- settings ----------------------------------------------------------------------------
 
@@ -149,17 +151,22 @@ class AttributeService:
 
     async def reload(self, db: DataDB) -> None:
         """Compile what changed in ``*attribute_profiles`` (an ApierService load hook)."""
-        await self.store.reload(db)
+        self._compiler = AttributeCompiler()  # shares what the profiles of this load share
+        try:
+            await self.store.reload(db)
+        finally:
+            self._compiler = None
 
     def compile_profile(self, item: tp.TPAttributeProfile) -> CompiledAttributeProfile:
         """A stored profile compiled; raises TollgateError/ValueError for a bad one."""
         sep = self.separator
         window = activation_window(item.ActivationInterval, self._cfg().general.default_timezone)
+        compiler = self._compiler or AttributeCompiler()
         return CompiledAttributeProfile(
             item.Tenant,
             item.ID,
             [
-                compile_attribute(a.Path, a.Type, split_rules(a.Value, sep), a.FilterIDs)
+                compiler.attribute(a.Path, a.Type, split_rules(a.Value, sep), a.FilterIDs)
                 for a in item.Attributes
             ],
             contexts=item.Contexts,

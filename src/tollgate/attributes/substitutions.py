@@ -22,10 +22,12 @@ from tollgate.filters import (
     MISSING,
     DataProvider,
     Duration,
+    RSRParser,
     RSRParsers,
     as_decimal,
     as_duration,
     as_string,
+    parse_rsr,
     parse_rsr_list,
     string_to_value,
 )
@@ -33,6 +35,7 @@ from tollgate.rating.rounding import round_money
 
 __all__ = [
     "AttrType",
+    "AttributeCompiler",
     "CompiledAttribute",
     "Scratch",
     "compile_attribute",
@@ -75,10 +78,14 @@ def rules_json(parsers: RSRParsers) -> str:
 
 
 def _constant(values: RSRParsers, dp: DataProvider, decimals: int) -> str:
+    if len(values) == 1:  # the common case, without the join's generator
+        return values[0].parse_value("")
     return values.parse_value("")
 
 
 def _variable(values: RSRParsers, dp: DataProvider, decimals: int) -> str:
+    if len(values) == 1:
+        return values[0].parse(dp)
     return values.parse(dp)
 
 
@@ -301,3 +308,31 @@ def compile_attribute(
     """An attribute from its parts; raises TollgateError with v0.10's texts (bad rule,
     unknown type)."""
     return CompiledAttribute(path, kind, parse_rsr_list(rules), filter_ids)
+
+
+class AttributeCompiler:
+    """Compiles the attributes of many profiles at once (a tariff-plan load), sharing one
+    object per distinct attribute and per distinct rule: a request then touches fewer cold
+    objects, which keeps ProcessEvent among 100,000 profiles close to among 10."""
+
+    __slots__ = ("_attributes", "_parsers")
+
+    def __init__(self) -> None:
+        self._attributes: dict[tuple[Any, ...], CompiledAttribute] = {}
+        self._parsers: dict[str, RSRParser] = {}
+
+    def attribute(
+        self, path: str, kind: str, rules: Sequence[str], filter_ids: Sequence[str] = ()
+    ) -> CompiledAttribute:
+        key = (path, kind, tuple(rules), tuple(filter_ids))
+        compiled = self._attributes.get(key)
+        if compiled is None:
+            parsers = []
+            for rule in rules:
+                parser = self._parsers.get(rule)
+                if parser is None:
+                    parser = self._parsers[rule] = parse_rsr(rule)
+                parsers.append(parser)
+            compiled = CompiledAttribute(path, kind, RSRParsers(parsers), filter_ids)
+            self._attributes[key] = compiled
+        return compiled
