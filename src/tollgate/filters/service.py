@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 __all__ = ["FILTERS", "TIMINGS", "FilterService"]
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 FILTERS = "*filters"
 TIMINGS = "*timings"
@@ -304,15 +306,24 @@ class FilterService:
     async def reload(self, db: DataDB | None = None) -> None:
         """Bring filters, timings and indexes up to what the DataDB holds (a diff)."""
         db = db if db is not None else self._db()
+        # every read first, then the changes in one synchronous stretch: a lookup running
+        # meanwhile sees the old state or the new one, never half of each
+        kinds = (TIMINGS, FILTERS, *(spec.kind for spec in INDEXED_KINDS))
+        changes = {kind: await self._changes(db, kind) for kind in kinds}
         # the cyclic GC would rescan the growing heap again and again while a load builds
         # 100,000s of small objects (half the time of a big load); nothing here is cyclic
         collecting = gc.isenabled()
         gc.disable()
         try:
-            await self._reload_timings(db)
-            changed_filters = await self._reload_filters(db)
+            for kind, (changed, removed) in changes.items():
+                seen = self._raw.setdefault(kind, {})
+                for key in removed:
+                    del seen[key]
+                seen.update(changed)
+            self._reload_timings(*changes[TIMINGS])
+            changed_filters = self._reload_filters(*changes[FILTERS])
             for spec in INDEXED_KINDS:
-                await self._reload_items(db, spec, changed_filters)
+                self._reload_items(spec, *changes[spec.kind], changed_filters)
         finally:
             if collecting:
                 gc.enable()
@@ -321,7 +332,7 @@ class FilterService:
         """(new or changed items, removed keys) of a partition since the last reload."""
         keys = await db.keys(kind)
         values = await db.get_many(kind, keys)
-        seen = self._raw.setdefault(kind, {})
+        seen = self._raw.get(kind, {})
         changed: dict[str, bytes] = {}
         present = set()
         for key, value in zip(keys, values, strict=True):
@@ -331,32 +342,32 @@ class FilterService:
             if seen.get(key) != value:
                 changed[key] = value
         removed = [key for key in seen if key not in present]
-        for key in removed:
-            del seen[key]
-        seen.update(changed)
         return changed, removed
 
-    async def _reload_timings(self, db: DataDB) -> None:
-        changed, removed = await self._changes(db, TIMINGS)
+    def _reload_timings(self, changed: dict[str, bytes], removed: list[str]) -> None:
         for key in removed:
             self.timings.pop(key, None)
         for key, value in changed.items():
-            item = msgspec.msgpack.decode(value, type=tp.ApierTPTiming)
             try:
-                self.timings[key] = convert_timing(item)
+                self.timings[key] = convert_timing(_decode(value, tp.ApierTPTiming))
             except ValueError as exc:
                 logger.warning("timing %s left out of *timings filters: %s", key, exc)
 
-    async def _reload_filters(self, db: DataDB) -> set[tuple[str, str]]:
-        changed, removed = await self._changes(db, FILTERS)
+    def _reload_filters(
+        self, changed: dict[str, bytes], removed: list[str]
+    ) -> set[tuple[str, str]]:
         touched: set[tuple[str, str]] = set()
         for key in removed:
             tenant, _, filter_id = key.partition(":")
             self._filters.pop((tenant, filter_id), None)
             self._broken.pop((tenant, filter_id), None)
             touched.add((tenant, filter_id))
-        for value in changed.values():
-            item = msgspec.msgpack.decode(value, type=tp.TPFilterProfile)
+        for key, value in changed.items():
+            try:
+                item = _decode(value, tp.TPFilterProfile)
+            except ValueError as exc:
+                logger.error("*filters %s cannot be read: %s", key, exc)
+                continue
             ref = (item.Tenant, item.ID)
             touched.add(ref)
             self._broken.pop(ref, None)
@@ -374,10 +385,13 @@ class FilterService:
         window = activation_window(item.ActivationInterval, self.timezone)
         return CompiledFilter(item.Tenant, item.ID, rules, window)
 
-    async def _reload_items(
-        self, db: DataDB, spec: IndexedKind, changed_filters: set[tuple[str, str]]
+    def _reload_items(
+        self,
+        spec: IndexedKind,
+        changed: dict[str, bytes],
+        removed: list[str],
+        changed_filters: set[tuple[str, str]],
     ) -> None:
-        changed, removed = await self._changes(db, spec.kind)
         items = self._items[spec.kind]
         for key in removed:
             old = items.get(key)
@@ -385,7 +399,11 @@ class FilterService:
                 self._unindex(spec, key, old)
         dirty: dict[str, _Item] = {}
         for key, value in changed.items():
-            profile: Any = msgspec.msgpack.decode(value, type=spec.model)
+            try:
+                profile: Any = _decode(value, spec.model)
+            except ValueError as exc:
+                logger.error("%s %s cannot be read: %s", spec.kind, key, exc)
+                continue
             contexts = getattr(profile, spec.contexts) if spec.contexts else None
             dirty[key] = _Item(
                 profile.Tenant,
@@ -505,6 +523,14 @@ class FilterService:
                 if scope not in item.scopes and context != "*any":
                     continue
             index.add(scope, item.id, self.item_keys(item.tenant, item.filter_ids))
+
+
+def _decode(data: bytes, model: type[_T]) -> _T:
+    """A stored item; ValueError when the bytes are not one (never written by us)."""
+    try:
+        return msgspec.msgpack.decode(data, type=model)
+    except msgspec.DecodeError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 # a remote object that does not exist: every field of it reads as missing
