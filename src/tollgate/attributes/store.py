@@ -9,6 +9,7 @@ does not compile is kept with its error, raised when the profile is used.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -74,6 +75,17 @@ class ProfileStore(Generic[S, C]):
         """Bring the compiled items up to what the DataDB holds."""
         keys = await db.keys(self.kind)
         values = await db.get_many(self.kind, keys)
+        # the cyclic GC would rescan the growing heap again and again while a big load
+        # compiles 100,000s of small objects (most of the time of such a load)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._update(keys, values)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _update(self, keys: list[str], values: list[bytes | None]) -> None:
         seen = self._raw
         present: set[str] = set()
         for key, value in zip(keys, values, strict=True):
