@@ -178,10 +178,11 @@ class AttrArgsProcessEvent(_Routed, kw_only=True):
 
 
 class AttrSProcessEventReply(msgspec.Struct, kw_only=True):
-    """``engine.AttrSProcessEventReply``."""
+    """``engine.AttrSProcessEventReply``; ``AlteredFields`` is null when nothing changed
+    (Go's nil slice)."""
 
     MatchedProfiles: list[str]
-    AlteredFields: list[str]
+    AlteredFields: list[str] | None
     CGREvent: CGREvent
 
 

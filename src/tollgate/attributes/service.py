@@ -336,7 +336,7 @@ class AttributeService:
         _check_populated(event)
         return AttrSProcessEventReply(
             MatchedProfiles=matched,
-            AlteredFields=altered,
+            AlteredFields=altered or None,
             CGREvent=CGREvent(Tenant=tenant, ID=args.ID, Time=time_text, Event=event),
         )
 

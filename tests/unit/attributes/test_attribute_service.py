@@ -289,3 +289,10 @@ async def test_get_attribute_for_event_replies_the_profile(env: AttributesEnv) -
         await env.attributes.attribute_for_event(
             AttrArgsProcessEvent(Tenant=T, Context="*sessions", Event={"K": "2"})
         )
+
+
+async def test_a_match_that_alters_nothing_replies_null_altered_fields(env: AttributesEnv) -> None:
+    await env.put(profile("P", attr("*req.A", "1", filters=["*string:~*req.B:never"])))
+    reply = await env.process({"B": "x"})
+    assert (reply.MatchedProfiles, reply.AlteredFields) == (["P"], None)
+    assert reply.CGREvent.Event == {"B": "x"}
