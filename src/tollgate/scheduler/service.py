@@ -115,6 +115,7 @@ class SchedulerService(Service):
         self._lock = asyncio.Lock()  # the queue and every run
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._tz: tuple[str, dt.tzinfo] | None = None
 
     def timezone(self) -> dt.tzinfo:
@@ -150,9 +151,12 @@ class SchedulerService(Service):
         task, self._loop_task = self._loop_task, None
         if task is not None:
             async with self._lock:  # never cut a run in half
+                self._stopping = True
+                self._wake.set()
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            self._stopping = False
         self._queue = []
         self.started = False
 
@@ -232,15 +236,16 @@ class SchedulerService(Service):
     # -- the loop ----------------------------------------------------------------------------
 
     async def _loop(self) -> None:
-        while True:
+        # the flag as well as the cancel: a wait ending as the cancel comes may swallow it
+        while not self._stopping:
             self._wake.clear()
             async with self._lock:
+                if self._stopping:
+                    return
                 delay = await self.run_due()
-            if delay is None:
-                await self._wake.wait()
-                continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), min(delay, _MAX_SLEEP))
+                async with asyncio.timeout(None if delay is None else min(delay, _MAX_SLEEP)):
+                    await self._wake.wait()
 
     async def run_due(self) -> float | None:
         """Run every queued timing due now (call with the lock held); the seconds until the
@@ -324,6 +329,10 @@ class SchedulerService(Service):
                 await self.conns().call(conn_ids, "SchedulerSv1.Reload", {})
             except TollgateError as exc:
                 raise ServerError(exc) from exc
+
+    def queued(self) -> list[tuple[str, str, int]]:
+        """The queue in run order: (action plan id, action timing uuid, next run ns)."""
+        return [(q.plan_id, q.uuid, q.next_run) for q in sorted(self._queue, key=_Queued.order)]
 
     def scheduled_run(self, uuid: str) -> int | None:
         """When the queue runs ``uuid`` next (ns), if it is queued."""
