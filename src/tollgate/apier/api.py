@@ -48,8 +48,10 @@ class APIerSv1TariffPlans(Api):
     async def get_action_plan_ids(
         self, args: TenantArgWithPaginator, ctx: CallContext
     ) -> list[str]:
-        """IDs of the stored action plans (Limit/Offset page them)."""
-        return await self._ids("*action_plans", args)
+        """IDs of the action plans, loaded or set over the API (Limit/Offset page them)."""
+        # the scheduler's partition (tollgate.scheduler.PLANS): "*action_plans" only keeps
+        # the loaded CSV rows, not the plans SetActionPlan adds or RemoveActionPlan drops
+        return await self._ids("*scheduler_plans", args)
 
 
 class APIerSv2TariffPlans(Api):
