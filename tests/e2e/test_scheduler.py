@@ -216,3 +216,20 @@ def test_action_plan_apis_round_trip(engine: EngineProcess) -> None:
     assert _call(engine, "APIerSv1.RemoveActionPlan", {"ID": "AP_API"}) == "OK"
     assert _error(engine, "APIerSv1.GetActionPlan", {"ID": "AP_API"}) == "NOT_FOUND"
     assert _call(engine, "SchedulerSv1.Reload", {}) == "OK"
+
+
+def test_load_account_actions_from_the_stordb(engine: EngineProcess) -> None:
+    tp = {"TPid": "T2", "FolderPath": str(TUTORIAL2)}
+    assert _call(engine, "APIerSv1.ImportTariffPlanFromFolder", tp) == "OK"
+    assert _error(engine, "APIerSv1.LoadAccountActions", {}) == "MANDATORY_IE_MISSING: [TPid]"
+    missing = {"TPid": "T2", "Account": "9999"}
+    assert _error(engine, "APIerSv1.LoadAccountActions", missing) == "SERVER_ERROR: NOT_FOUND"
+    for account in ("1002", "1003"):
+        one = {"TPid": "T2", "LoadId": "CSVLOAD", "Tenant": T, "Account": account}
+        assert _call(engine, "APIerSv1.LoadAccountActions", one) == "OK"
+        assert _values(engine, account)["*data"] == {"FREE_DATA": 1024}
+    assert _error(engine, "APIerSv2.GetAccount", {"Tenant": T, "Account": "1001"}) == "NOT_FOUND"
+    (plan,) = _call(engine, "APIerSv1.GetActionPlan", {"ID": "STANDARD_PLAN"})
+    assert plan["AccountIDs"] == {"cgrates.org:1002": True, "cgrates.org:1003": True}
+    acc = _call(engine, "APIerSv2.GetAccount", {"Tenant": T, "Account": "1003"})
+    assert len(acc["ActionTriggers"]) == 1

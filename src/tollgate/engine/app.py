@@ -240,7 +240,7 @@ class Engine:
             APIerSv2Triggers(self.triggers, self.apier, lambda: self.cfg.general.default_timezone),
             APIerSv1Actions(self.actions, self.apier),
             APIerSv2Actions(self.actions, self.apier),
-            APIerSv1ActionPlans(self.scheduler),
+            APIerSv1ActionPlans(self.scheduler, stordb=lambda: self.stordb.db, loader=self.apier),
             APIerSv2ActionPlans(self.scheduler),
             SchedulerSv1(self.scheduler),
             APIerSv1Filters(self.filters, self.apier),

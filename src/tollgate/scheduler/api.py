@@ -6,12 +6,14 @@ Texts and reply shapes are v0.10's (``apier/v1/apier.go``, ``apier/v1/accounts.g
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from tollgate.core.api import Api, CallContext, rpc_method
 from tollgate.core.errors import (
     MandatoryIeMissingError,
     NotFoundError,
+    ServerError,
     TollgateError,
     mandatory_missing,
 )
@@ -29,6 +31,9 @@ from tollgate.scheduler.models import (
 )
 from tollgate.scheduler.service import SchedulerService
 from tollgate.scheduler.timings import next_start
+from tollgate.scheduler.tpload import account_actions_plan
+from tollgate.storage.stordb import TariffPlanStore
+from tollgate.tariffplans import TariffPlan, TPAccountActions
 
 __all__ = ["APIerSv1ActionPlans", "APIerSv2ActionPlans", "SchedulerSv1"]
 
@@ -69,10 +74,27 @@ class _SetActionPlan(Api):
         return "OK"
 
 
+class TariffPlanLoader(Protocol):
+    """``ApierService.load_plan``: store a tariff plan in the DataDB, rebuild, run hooks."""
+
+    async def load_plan(self, plan: TariffPlan, *, source: str) -> object: ...
+
+
 class APIerSv1ActionPlans(_SetActionPlan):
     """APIerSv1's action plans, account bindings and scheduled actions."""
 
     namespace = "APIerSv1"
+
+    def __init__(
+        self,
+        scheduler: SchedulerService,
+        *,
+        stordb: Callable[[], object] | None = None,
+        loader: TariffPlanLoader | None = None,
+    ) -> None:
+        super().__init__(scheduler)
+        self._stordb = stordb
+        self._loader = loader
 
     @rpc_method("SetActionPlan")
     async def set_action_plan(self, args: AttrSetActionPlan, ctx: CallContext) -> str:
@@ -171,6 +193,29 @@ class APIerSv1ActionPlans(_SetActionPlan):
         start, end = _time(args.TimeStart), _time(args.TimeEnd)
         if start is not None and end is not None:
             await self.scheduler.replay(start, end)
+        return "OK"
+
+    @rpc_method("LoadAccountActions")
+    async def load_account_actions(self, args: TPAccountActions, ctx: CallContext) -> str:
+        """Load account actions from a StorDB tariff plan (LoadId, Tenant, Account narrow
+        them): their actions, triggers and timings are stored as a load stores them, their
+        plans keep the accounts they had and gain these, the ``*asap`` timings are queued
+        and a running scheduler reloads."""
+        _require(args, "TPid")
+        store = self._stordb() if self._stordb is not None else None
+        if self._loader is None or not isinstance(store, TariffPlanStore):
+            raise ServerError("no StorDB tariff plans in this engine")
+        plan = await account_actions_plan(store, args)
+        needed = TariffPlan(
+            tpid=plan.tpid,
+            timings=plan.timings,
+            actions=plan.actions,
+            action_triggers=plan.action_triggers,
+        )
+        await self._loader.load_plan(needed, source=f"StorDB tariff plan {args.TPid}")
+        await self.scheduler.plans.apply_load(plan, merge_accounts=True)
+        if self.scheduler.running:
+            await self.scheduler.request_reload()
         return "OK"
 
 

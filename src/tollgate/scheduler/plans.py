@@ -321,7 +321,7 @@ class ActionPlans:
             plan.ActionTimings.append(_action_timing(timing, row.ActionsId, row.Weight))
         return plan
 
-    async def apply_load(self, tariff_plan: TariffPlan) -> int:
+    async def apply_load(self, tariff_plan: TariffPlan, *, merge_accounts: bool = False) -> int:
         """What CGRateS's ``WriteToDatabase`` does with the plans and account actions of a
         load; how many ``*asap`` tasks were queued.
 
@@ -332,6 +332,8 @@ class ActionPlans:
         become tasks for every account of their plan; a plan with only ``*asap`` timings
         then keeps no account. The accounts' plan index is rebuilt for every account whose
         bindings changed.
+
+        ``merge_accounts`` (``LoadAccountActions``) keeps the accounts a reloaded plan had.
         """
         if not tariff_plan.action_plans and not tariff_plan.account_actions:
             return 0
@@ -343,10 +345,12 @@ class ActionPlans:
                 loaded[tp.ID] = await self._convert(tp, timings, now)
             touched: dict[str, ActionPlan] = dict(loaded)
             affected: set[str] = set()
-            for plan_id in loaded:
+            for plan_id, new in loaded.items():
                 old = await self.store.get_plan(plan_id)
                 if old is not None:
                     affected.update(old.accounts())
+                    if merge_accounts and old.AccountIDs:
+                        new.AccountIDs = dict(old.AccountIDs)
             for row in tariff_plan.account_actions:
                 if not row.ActionPlanId:
                     continue
