@@ -344,3 +344,22 @@ async def test_off_scheduler_refuses_reloads_and_queue_reads(db: InternalDataDB)
     finally:
         await on.stop()
     assert not on.running
+
+
+async def test_a_config_reload_starts_and_stops_the_loop(db: InternalDataDB) -> None:
+    configs = {"now": _config(enabled=False)}
+    accounts = AccountService(lambda: db)
+    svc = SchedulerService(
+        lambda: db, accounts, config=lambda: configs["now"], actions=Runner
+    )
+    await svc.start()
+    assert not svc.running
+    configs["now"] = _config(enabled=True)
+    await svc.reload()
+    assert svc.running
+    configs["now"] = _config(enabled=False)
+    await svc.reload()
+    assert not svc.running
+    with pytest.raises(SchedulerNotRunningError):
+        await svc.request_reload()
+    await svc.stop()
