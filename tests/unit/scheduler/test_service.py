@@ -349,9 +349,7 @@ async def test_off_scheduler_refuses_reloads_and_queue_reads(db: InternalDataDB)
 async def test_a_config_reload_starts_and_stops_the_loop(db: InternalDataDB) -> None:
     configs = {"now": _config(enabled=False)}
     accounts = AccountService(lambda: db)
-    svc = SchedulerService(
-        lambda: db, accounts, config=lambda: configs["now"], actions=Runner
-    )
+    svc = SchedulerService(lambda: db, accounts, config=lambda: configs["now"], actions=Runner)
     await svc.start()
     assert not svc.running
     configs["now"] = _config(enabled=True)
