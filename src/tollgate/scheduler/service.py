@@ -116,6 +116,7 @@ class SchedulerService(Service):
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._background: set[asyncio.Task[None]] = set()
         self._tz: tuple[str, dt.tzinfo] | None = None
 
     def timezone(self) -> dt.tzinfo:
@@ -148,6 +149,8 @@ class SchedulerService(Service):
         logger.info("scheduler started: %d action timings queued", len(self._queue))
 
     async def stop(self) -> None:
+        for pending in list(self._background):
+            await pending
         task, self._loop_task = self._loop_task, None
         if task is not None:
             async with self._lock:  # never cut a run in half
@@ -316,6 +319,19 @@ class SchedulerService(Service):
     async def unbind_account(self, account_id: str) -> None:
         """RemoveAccount: the account leaves every plan."""
         await self.plans.unbind_account(account_id)
+
+    async def on_account_removed(self, account_id: str) -> None:
+        """A ``*remove_account`` action removed the account (its lock held): it leaves every
+        plan, in a task of its own, as the plans lock is never taken under an account lock."""
+        task = asyncio.get_running_loop().create_task(self._unbind_removed(account_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _unbind_removed(self, account_id: str) -> None:
+        try:
+            await self.plans.unbind_account(account_id)
+        except Exception as exc:
+            logger.error("removed account %s stays in its action plans: %s", account_id, exc)
 
     # -- loads and reads ---------------------------------------------------------------------
 

@@ -361,3 +361,12 @@ async def test_a_config_reload_starts_and_stops_the_loop(db: InternalDataDB) -> 
     with pytest.raises(SchedulerNotRunningError):
         await svc.request_reload()
     await svc.stop()
+
+
+async def test_an_account_removed_by_an_action_leaves_its_plans(db: InternalDataDB) -> None:
+    svc = make(db, Clock(DAY1_NOON - SECOND), Runner())
+    await svc.plans.apply_load(_tariff_plan())
+    async with svc.plans.accounts.locked("t:1"):  # as ActionService calls the hook
+        await svc.on_account_removed("t:1")
+    await svc.stop()  # waits for the unbinding
+    assert (await svc.plans.get("STD")).accounts() == ["t:2"]
