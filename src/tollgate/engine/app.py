@@ -78,7 +78,7 @@ from tollgate.scheduler import (
     SchedulerService,
     SchedulerSv1,
 )
-from tollgate.sessions.api import SessionSv1
+from tollgate.sessions import SessionService, SessionSv1, SessionSv1Sessions, SMGenericV1
 from tollgate.storage.datadb import DataDB
 
 __all__ = ["Engine"]
@@ -136,7 +136,9 @@ class Engine:
         self.limiter = Limiter(cfg.general.concurrent_requests, cfg.general.concurrent_strategy)
         self.dispatcher = Dispatcher(self.router, limiter=self.limiter, metrics=self.metrics)
         self.metrics.add_gauge(
-            "tollgate_active_sessions", "active sessions (SessionS)", lambda: 0.0
+            "tollgate_active_sessions",
+            "active sessions (SessionS): runs of the sessions in progress",
+            lambda: float(self.sessions.active_runs()),
         )
         self.conns = self._conn_manager(cfg)
         self.datadb = DataDBService(self)
@@ -192,6 +194,13 @@ class Engine:
         self.debits = DebitService(
             self.accounts, self.rating, self.shared_groups, config=lambda: self.cfg
         )
+        self.sessions = SessionService(
+            lambda: self.cfg,
+            lambda: self.conns,
+            self.filters,
+            self._bijson_clients,
+            self.node_id,
+        )
         for api in self.apis():
             self.router.add_api(api)
         self.listeners = [
@@ -202,7 +211,7 @@ class Engine:
             BiJsonService(self),
         ]
         self.registry = Registry(
-            [self.datadb, self.stordb, self.apier, self.scheduler, *self.listeners]
+            [self.datadb, self.stordb, self.apier, self.scheduler, self.sessions, *self.listeners]
         )
         self._reload_lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
@@ -214,6 +223,8 @@ class Engine:
             ConfigSv1(self),
             GoRPC(),
             SessionSv1(self),
+            (sessions_api := SessionSv1Sessions(self.sessions)),
+            SMGenericV1(sessions_api),
             APIerSv1TariffPlans(self.apier),
             APIerSv2TariffPlans(self.apier),
             APIerSv1Rating(self.apier, self.rating),
@@ -251,6 +262,13 @@ class Engine:
             ChargerSv1(self.chargers),
             APIerSv1Chargers(self.chargers, self.apier),
         ]
+
+    def _bijson_clients(self) -> dict[str, Any]:
+        """The connected BiJSON clients by connection id (SessionS calls them back)."""
+        for service in self.listeners:
+            if isinstance(service, BiJsonService) and service.server is not None:
+                return dict(service.server.clients)
+        return {}
 
     def _destination_ids(self, number: str) -> list[str]:
         """The ids of the destinations ``number`` belongs to (any matching prefix)."""
