@@ -621,7 +621,7 @@ class SessionService(Service):
         method = DISCONNECT_V0 if self.settings.client_protocol == 0 else DISCONNECT
         await client.call(
             method,
-            {"EventStart": s.event_start, "Reason": reason},
+            {"EventStart": _sorted(s.event_start), "Reason": reason},
             timeout=self.general.reply_timeout / 1e9,
         )
 
@@ -682,7 +682,7 @@ class SessionService(Service):
         try:
             await client.call(
                 DISCONNECT,
-                {"EventStart": s.event_start, "Reason": FORCED_DISCONNECT},
+                {"EventStart": _sorted(s.event_start), "Reason": FORCED_DISCONNECT},
                 timeout=self.general.reply_timeout / 1e9,
             )
         except TollgateError as exc:
@@ -842,6 +842,11 @@ class SessionService(Service):
                 format_rfc3339(sr.next_auto_debit) if sr.next_auto_debit is not None else zero
             ),
         )
+
+
+def _sorted(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event with its keys in order, as Go writes a map."""
+    return dict(sorted(event.items()))
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> bool:
