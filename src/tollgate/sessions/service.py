@@ -650,7 +650,11 @@ class SessionService(Service):
         """``forceSTerminate`` (caller holds the lock): charge ``extra_usage`` more, end the
         session, post its CDRs, release its resource, tell the client."""
         if extra_usage:
+            # v0.10 debits every run here, *none and *postpaid ones too: only the prepaid
+            # runs are charged by SessionS, so only they are (see docs/sessions.md)
             for sr in s.runs:
+                if sr.request_type != META_PREPAID:
+                    continue
                 try:
                     await self.debits.debit(sr, extra_usage, last_used)
                 except TollgateError as exc:

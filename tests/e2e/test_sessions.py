@@ -1,0 +1,314 @@
+"""SessionS against a real engine with the tutorial tariff plan: prepaid calls debited as
+they go over BiJSON and refunded at hangup, credit running out mid-call, postpaid never
+refused, 200 prepaid sessions at once on one account, session TTL, v0.10's errors."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bijson_peer import BiJsonPeer
+
+from tollgate.testing.client import RpcError, rpc
+from tollgate.testing.engine import EngineProcess
+
+T = "cgrates.org"
+TUTORIAL = (
+    Path(__file__).parents[3] / "shared" / "spec" / "cgrates-v0.10" / "tariffplans" / "tutorial"
+)
+CONFIG: dict[str, Any] = {
+    "general": {"default_timezone": "UTC"},
+    "rals": {"enabled": True},
+    "schedulers": {"enabled": True},
+    "apiers": {"enabled": True, "scheduler_conns": ["*internal"]},
+    "attributes": {"enabled": True},
+    "chargers": {"enabled": True, "attributes_conns": ["*internal"]},
+    "sessions": {
+        "enabled": True,
+        "chargers_conns": ["*internal"],
+        "rals_conns": ["*internal"],
+        "debit_interval": "1s",
+    },
+}
+ANSWER = "2024-01-08T10:00:00Z"  # a Monday
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[EngineProcess]:
+    proc = EngineProcess.prepare(tmp_path / "engine", CONFIG).start()
+    try:
+        port = proc.ports["rpc_json"]
+        assert rpc(port, "APIerSv1.LoadTariffPlanFromFolder", {"FolderPath": str(TUTORIAL)}) == "OK"
+        for _ in range(100):
+            try:
+                rpc(port, "APIerSv2.GetAccount", {"Tenant": T, "Account": "1003"})
+                break
+            except RpcError:
+                time.sleep(0.05)
+        yield proc
+    finally:
+        assert proc.stop() == 0, proc.log()
+    assert "Traceback" not in proc.log()
+
+
+def _call(proc: EngineProcess, method: str, params: Any) -> Any:
+    return rpc(proc.ports["rpc_json"], method, params, timeout=30)
+
+
+def _error(proc: EngineProcess, method: str, params: Any) -> str:
+    with pytest.raises(RpcError) as info:
+        _call(proc, method, params)
+    return str(info.value)
+
+
+def _money(proc: EngineProcess, account: str) -> float:
+    acc = _call(proc, "APIerSv2.GetAccount", {"Tenant": T, "Account": account})
+    return round(sum(b["Value"] for b in acc["BalanceMap"].get("*monetary") or ()), 6)
+
+
+def _set_money(proc: EngineProcess, account: str, value: float) -> None:
+    params = {"Tenant": T, "Account": account, "BalanceType": "*monetary", "Value": value,
+              "Balance": {"ID": "test"}}  # fmt: skip
+    assert _call(proc, "APIerSv2.SetBalance", params) == "OK"
+
+
+def _event(origin_id: str, dest: str = "1003", **extra: Any) -> dict[str, Any]:
+    return {
+        "ToR": "*voice", "OriginID": origin_id, "OriginHost": "10.0.0.1",
+        "RequestType": "*prepaid", "Account": "1001", "Subject": "1001", "Destination": dest,
+        "SetupTime": ANSWER, "AnswerTime": ANSWER, **extra,
+    }  # fmt: skip
+
+
+async def test_prepaid_call_debited_as_it_goes_and_refunded_at_hangup(
+    engine: EngineProcess,
+) -> None:
+    peer = await BiJsonPeer.connect(engine.ports["bijson"])
+    try:
+        reply = await peer.call(
+            "SessionSv1.InitiateSession",
+            {"Tenant": T, "InitSession": True, "Event": _event("call-1")},
+        )
+        assert reply["error"] is None
+        assert reply["result"]["MaxUsage"] == 3 * 3600 * 10**9  # debit loops: default usage
+        await asyncio.sleep(1.5)  # the loop debited 0s-1s and 1s-2s in advance (0.01/s)
+        during = await asyncio.to_thread(_money, engine, "1001")
+        assert during == pytest.approx(9.98)
+        active = await asyncio.to_thread(
+            _call,
+            engine,
+            "SessionSv1.GetActiveSessions",
+            {"Filters": ["*string:~*req.RunID:*default"]},
+        )
+        assert len(active) == 1
+        assert active[0]["Usage"] == 2 * 10**9
+        assert active[0]["DebitInterval"] == 10**9
+        reply = await peer.call(
+            "SessionSv1.TerminateSession",
+            {"Tenant": T, "TerminateSession": True, "Event": _event("call-1", Usage="1s")},
+        )
+        assert reply == {"id": reply["id"], "result": "OK", "error": None}
+        # one second used: what was debited beyond it comes back
+        assert await asyncio.to_thread(_money, engine, "1001") == pytest.approx(9.99)
+        count = await asyncio.to_thread(_call, engine, "SessionSv1.GetActiveSessionsCount", {})
+        assert count == 0
+        assert peer.requests == []
+    finally:
+        await peer.close()
+
+
+async def test_credit_running_out_disconnects_the_call(engine: EngineProcess) -> None:
+    await asyncio.to_thread(_set_money, engine, "1001", 0.025)
+    hangups: list[Any] = []
+    peer = await BiJsonPeer.connect(
+        engine.ports["bijson"], {"SessionSv1.DisconnectSession": hangups.append}
+    )
+    try:
+        await peer.call(
+            "SessionSv1.InitiateSession",
+            {"Tenant": T, "InitSession": True, "Event": _event("call-2")},
+        )
+        request = await peer.wait_request("SessionSv1.DisconnectSession", timeout=10)
+        params = request["params"][0]
+        assert params["Reason"] == "INSUFFICIENT_CREDIT"
+        assert params["EventStart"]["Usage"] == 2 * 10**9  # 0.025 pays two whole seconds
+        assert await asyncio.to_thread(_money, engine, "1001") == pytest.approx(0.005)
+        await peer.call(
+            "SessionSv1.TerminateSession",
+            {"Tenant": T, "TerminateSession": True, "Event": _event("call-2", Usage="2s")},
+        )
+        assert await asyncio.to_thread(_money, engine, "1001") == pytest.approx(0.005)
+    finally:
+        await peer.close()
+
+
+def test_max_cost_caps_the_usage(engine: EngineProcess) -> None:
+    # DR_1003_MAXCOST_DISC: 0.01/s up to a cost of 0.12, *disconnect
+    params = {"Tenant": T, "InitSession": True,
+              "Event": _event("call-3", Usage="60s", CGRDebitInterval="0s")}  # fmt: skip
+    assert _call(engine, "SessionSv1.InitiateSession", params)["MaxUsage"] == 12 * 10**9
+    assert _money(engine, "1001") == pytest.approx(9.88)
+    auth = {"Tenant": T, "GetMaxUsage": True, "Event": _event("call-4", Usage="60s")}
+    assert _call(engine, "SessionSv1.AuthorizeEvent", auth)["MaxUsage"] == 12 * 10**9
+
+
+def test_postpaid_is_never_refused(engine: EngineProcess) -> None:
+    _set_money(engine, "1002", 0.0001)
+    event = {**_event("call-5", dest="1001", RequestType="*postpaid", Usage="10m"),
+             "Account": "1002", "Subject": "1002"}  # fmt: skip
+    auth = _call(engine, "SessionSv1.AuthorizeEvent", {"GetMaxUsage": True, "Event": event})
+    assert auth["MaxUsage"] == 600 * 10**9
+    init = _call(engine, "SessionSv1.InitiateSession", {"InitSession": True, "Event": event})
+    assert init["MaxUsage"] == 600 * 10**9
+    terminate = {"TerminateSession": True, "Event": {**event, "Usage": "20m"}}
+    assert _call(engine, "SessionSv1.TerminateSession", terminate) == "OK"
+    # SessionS leaves *postpaid to the CDRs' rating; no debit happened here
+    assert _money(engine, "1002") == pytest.approx(0.0001)
+
+
+def test_two_hundred_prepaid_sessions_on_a_balance_for_fifty(engine: EngineProcess) -> None:
+    _set_money(engine, "1001", 0.5)  # fifty seconds to 1003
+
+    def initiate(n: int) -> int:
+        params = {"Tenant": T, "InitSession": True,
+                  "Event": _event(f"conc-{n}", Usage="1s", CGRDebitInterval="0s")}  # fmt: skip
+        return int(_call(engine, "SessionSv1.InitiateSession", params)["MaxUsage"])
+
+    async def run() -> list[int]:
+        return list(await asyncio.gather(*(asyncio.to_thread(initiate, n) for n in range(200))))
+
+    granted = asyncio.run(run())
+    assert sorted(granted) == [0] * 150 + [10**9] * 50
+    assert _money(engine, "1001") == pytest.approx(0)
+    assert _call(engine, "SessionSv1.GetActiveSessionsCount", {}) == 400  # two runs each
+
+    def terminate(n: int) -> str:
+        params = {"Tenant": T, "TerminateSession": True,
+                  "Event": _event(f"conc-{n}", Usage="1s")}  # fmt: skip
+        return str(_call(engine, "SessionSv1.TerminateSession", params))
+
+    async def end() -> list[str]:
+        return list(await asyncio.gather(*(asyncio.to_thread(terminate, n) for n in range(200))))
+
+    assert asyncio.run(end()) == ["OK"] * 200
+    assert _money(engine, "1001") == pytest.approx(0)
+    assert _call(engine, "SessionSv1.GetActiveSessionsCount", {}) == 0
+
+
+async def test_two_hundred_debit_loops_never_overspend(engine: EngineProcess) -> None:
+    await asyncio.to_thread(_set_money, engine, "1001", 0.5)
+    hangups: list[dict[str, Any]] = []
+    peers = [
+        await BiJsonPeer.connect(
+            engine.ports["bijson"], {"SessionSv1.DisconnectSession": hangups.append}
+        )
+        for _ in range(4)
+    ]
+    try:
+
+        async def start(peer: BiJsonPeer, n: int) -> None:
+            for i in range(n, n + 50):
+                reply = await peer.call(
+                    "SessionSv1.InitiateSession",
+                    {"Tenant": T, "InitSession": True, "Event": _event(f"loop-{i}")},
+                )
+                assert reply["error"] is None
+
+        await asyncio.gather(*(start(p, k * 50) for k, p in enumerate(peers)))
+        for _ in range(200):  # every session is told to hang up once the money is gone
+            if len(hangups) == 200:
+                break
+            await asyncio.sleep(0.05)
+            assert await asyncio.to_thread(_money, engine, "1001") >= 0
+        assert len(hangups) == 200
+        assert {h["Reason"] for h in hangups} == {"INSUFFICIENT_CREDIT"}
+        assert sum(h["EventStart"]["Usage"] for h in hangups) == 50 * 10**9
+        assert await asyncio.to_thread(_money, engine, "1001") == pytest.approx(0)
+        for hangup in hangups:
+            start_event = hangup["EventStart"]
+            params = {"Tenant": T, "TerminateSession": True,
+                      "Event": {**start_event, "Usage": start_event["Usage"]}}  # fmt: skip
+            assert (
+                await asyncio.to_thread(_call, engine, "SessionSv1.TerminateSession", params)
+                == "OK"
+            )
+        assert await asyncio.to_thread(_money, engine, "1001") == pytest.approx(0)
+    finally:
+        for peer in peers:
+            await peer.close()
+
+
+def test_session_ttl_ends_a_forgotten_session(engine: EngineProcess) -> None:
+    event = _event("ttl-1", Usage="2s", CGRDebitInterval="0s", SessionTTL="300ms",
+                   SessionTTLUsage="5s")  # fmt: skip
+    assert _call(engine, "SessionSv1.InitiateSession", {"InitSession": True, "Event": event})
+    assert _money(engine, "1001") == pytest.approx(9.98)
+    time.sleep(1.0)
+    assert _call(engine, "SessionSv1.GetActiveSessionsCount", {}) == 0
+    # ended at SessionTTLUsage: 5 seconds charged in all
+    assert _money(engine, "1001") == pytest.approx(9.95)
+
+
+def test_errors_as_v0_10_answers_them(engine: EngineProcess) -> None:
+    event = _event("err-1")
+    assert _error(engine, "SessionSv1.AuthorizeEvent", {"Event": event}) == (
+        "MANDATORY_IE_MISSING: [subsystems]"
+    )
+    assert _error(engine, "SessionSv1.InitiateSession", {"InitSession": True}) == (
+        "MANDATORY_IE_MISSING: [Event]"
+    )
+    assert _error(
+        engine, "SessionSv1.AuthorizeEvent", {"GetMaxUsage": True, "AuthorizeResources": True,
+                                              "Event": event}
+    ) == "NOT_CONNECTED: ResourceS"  # fmt: skip
+    assert _error(engine, "SessionSv1.AuthorizeEvent", {"GetSuppliers": True, "Event": event}) == (
+        "NOT_CONNECTED: SupplierS"
+    )
+    assert _error(
+        engine, "SessionSv1.AuthorizeEvent", {"GetMaxUsage": True, "ProcessThresholds": True,
+                                              "Event": event}
+    ) == "PARTIALLY_EXECUTED"  # fmt: skip
+    assert _error(
+        engine, "SessionSv1.AuthorizeEvent",
+        {"GetMaxUsage": True, "Event": {**event, "Account": "nobody", "Subject": "1001"}},
+    ) == "RALS_ERROR:ACCOUNT_NOT_FOUND"  # fmt: skip
+    assert _error(engine, "SessionSv1.TerminateSession",
+                  {"TerminateSession": True, "Event": {"Account": "1001"}}) == (
+        "MANDATORY_IE_MISSING: [OriginID]"
+    )  # fmt: skip
+    assert _error(engine, "SessionSv1.ProcessCDR", {"Event": event}) == (
+        "MANDATORY_IE_MISSING: [connIDs]"
+    )
+    assert _error(engine, "SessionSv1.ProcessEvent", {"Flags": ["*rals:*x:y"], "Event": event}) == (
+        "UNSUPPORTED_FORMAT"
+    )
+    assert _error(engine, "SessionSv1.GetActiveSessions", {}) == "NOT_FOUND"
+    assert _error(engine, "SessionSv1.ForceDisconnect", {}) == "NOT_FOUND"
+    init = {"InitSession": True, "Event": {**event, "CGRDebitInterval": "0s", "Usage": "1s"}}
+    _call(engine, "SessionSv1.InitiateSession", init)
+    assert _error(engine, "SessionSv1.InitiateSession", init) == "EXISTS"
+
+
+def test_force_disconnect_and_process_event(engine: EngineProcess) -> None:
+    event = _event("pe-1", Usage="10s", CGRDebitInterval="0s")
+    reply = _call(engine, "SessionSv1.ProcessEvent", {"Flags": ["*rals:*initiate"], "Event": event})
+    assert reply["MaxUsage"] == 10 * 10**9
+    assert _money(engine, "1001") == pytest.approx(9.9)
+    assert _call(engine, "SessionSv1.ForceDisconnect",
+                 {"Filters": ["*string:~*req.OriginID:pe-1"]}) == "OK"  # fmt: skip
+    assert _call(engine, "SessionSv1.GetActiveSessionsCount", {}) == 0
+    assert _money(engine, "1001") == pytest.approx(9.9)  # ended as it was charged
+    reply = _call(
+        engine,
+        "SessionSv1.ProcessEvent",
+        {"Flags": ["*rals:*authorize"], "Event": _event("pe-2", Usage="30s")},
+    )
+    assert reply["MaxUsage"] == 12 * 10**9  # fmt: skip
+    message = {"Debit": True, "Event": _event("msg-1", Usage="5s")}
+    assert _call(engine, "SessionSv1.ProcessMessage", message)["MaxUsage"] == 5 * 10**9
+    assert _money(engine, "1001") == pytest.approx(9.85)
+    assert _call(engine, "SessionSv1.GetActiveSessionsCount", {}) == 0
