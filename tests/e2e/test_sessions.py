@@ -5,6 +5,8 @@ refused, 200 prepaid sessions at once on one account, session TTL, v0.10's error
 from __future__ import annotations
 
 import asyncio
+import random
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -312,3 +314,38 @@ def test_force_disconnect_and_process_event(engine: EngineProcess) -> None:
     assert _call(engine, "SessionSv1.ProcessMessage", message)["MaxUsage"] == 5 * 10**9
     assert _money(engine, "1001") == pytest.approx(9.85)
     assert _call(engine, "SessionSv1.GetActiveSessionsCount", {}) == 0
+
+
+def test_bad_input_gets_clear_errors(engine: EngineProcess) -> None:
+    methods = [
+        "SessionSv1.AuthorizeEvent", "SessionSv1.AuthorizeEventWithDigest",
+        "SessionSv1.InitiateSession", "SessionSv1.InitiateSessionWithDigest",
+        "SessionSv1.UpdateSession", "SessionSv1.TerminateSession", "SessionSv1.ProcessMessage",
+        "SessionSv1.ProcessEvent", "SessionSv1.ProcessCDR", "SessionSv1.GetActiveSessions",
+        "SessionSv1.GetActiveSessionsCount", "SessionSv1.ForceDisconnect",
+        "SMGenericV1.GetMaxUsage", "SMGenericV1.InitiateSession", "SMGenericV1.UpdateSession",
+        "SMGenericV1.TerminateSession", "SMGenericV1.ProcessCDR",
+    ]  # fmt: skip
+    values: list[Any] = ["", "abc", -1, 0, None, [], {}, "1s", "*now", "2024-13-45", 1e30, True]
+    fields = ["Usage", "LastUsed", "AnswerTime", "SetupTime", "OriginID", "RequestType",
+              "CGRDebitInterval", "SessionTTL", "Account", "Destination", "ToR"]  # fmt: skip
+    flags = ["GetMaxUsage", "InitSession", "UpdateSession", "TerminateSession", "Debit",
+             "GetAttributes", "Filters", "Flags", "Limit"]  # fmt: skip
+    rnd = random.Random(20261122)
+    leaks = []
+    for method in methods:
+        for _ in range(12):
+            event = {f: rnd.choice(values) for f in rnd.sample(fields, 6)}
+            params: Any = {f: rnd.choice([True, *values]) for f in rnd.sample(flags, 3)}
+            params["Event"] = event
+            if method.startswith("SMGenericV1"):
+                params = event
+            try:
+                _call(engine, method, params)
+            except RpcError as exc:
+                if re.search(
+                    r"Traceback|object has no attribute|NoneType|KeyError|unsupported", str(exc)
+                ):
+                    leaks.append(f"{method} {params}: {exc}")
+    assert leaks == []
+    assert _call(engine, "SessionSv1.Ping", {}) == "Pong"
