@@ -5,7 +5,8 @@ session's disconnect goes to.
 
 :class:`SessionSv1` holds the methods that need no session state (Ping, Sleep,
 RegisterInternalBiJSONConn); :class:`SessionSv1Sessions` the rest, served while
-``sessions.enabled`` (v0.10 does not register SessionSv1 otherwise).
+``sessions.enabled`` (v0.10 does not register SessionSv1 otherwise). The SMGenericV1
+methods are in :mod:`tollgate.sessions.smgeneric`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from tollgate.core.errors import (
     TollgateError,
 )
 from tollgate.core.wire import go_number
-from tollgate.sessions.events import ORIGIN_ID, SOURCE, TENANT, event_string, get_set_cgrid
+from tollgate.sessions.control import cdr_flags
+from tollgate.sessions.events import ORIGIN_ID, SOURCE, event_string, get_set_cgrid
 from tollgate.sessions.flags import parse_flags
 from tollgate.sessions.models import (
     CGREventArgs,
@@ -47,10 +49,10 @@ from tollgate.sessions.models import (
     V1UpdateSessionArgs,
     V1UpdateSessionReply,
 )
-from tollgate.sessions.service import SessionService, cdr_flags
+from tollgate.sessions.service import SessionService
 from tollgate.sessions.subsystems import attributes_digest, is_not_found, suppliers_digest
 
-__all__ = ["SMGenericV1", "SessionSv1", "SessionSv1Sessions"]
+__all__ = ["SessionSv1", "SessionSv1Sessions", "client_id", "seconds"]
 
 logger = logging.getLogger(__name__)
 
@@ -541,79 +543,12 @@ class SessionSv1Sessions(Api):
         runs = await self.service.matching_runs(args)
         if not runs:
             raise NotFoundError()
-        ok = await self.service.force_disconnect([s.cgrid for s, _ in runs])
+        ok = await self.service.control.force_disconnect([s.cgrid for s, _ in runs])
         return _OK if ok else "PARTIALLY_EXECUTED"
 
     @rpc_method("SyncSessions")
     async def sync_sessions(self, args: Any, ctx: CallContext) -> str:
         """Ask every BiJSON client for its sessions now and end the ones none reports."""
         self._check("SyncSessions")
-        await self.service.sync_sessions()
+        await self.service.control.sync_sessions()
         return _OK
-
-
-class SMGenericV1(Api):
-    """The pre-rc8 (OpenSIPS ``compat_mode``) methods: a flat event in, seconds out."""
-
-    namespace = "SMGenericV1"
-
-    def __init__(self, sessions: SessionSv1Sessions) -> None:
-        self.sessions = sessions
-
-    def _event(self, args: dict[str, Any]) -> CGREventArgs:
-        tenant = event_string(args, TENANT) or self.sessions.service.general.default_tenant
-        return CGREventArgs(Tenant=tenant, ID=uuid.uuid4().hex[:7], Event=args)
-
-    def _check(self, method: str) -> None:
-        if not self.sessions.service.enabled:
-            raise not_served(self.namespace, method)
-
-    @rpc_method("GetMaxUsage")
-    async def get_max_usage(self, args: dict[str, Any], ctx: CallContext) -> int | Decimal:
-        """AuthorizeEvent with GetMaxUsage; the usage in seconds."""
-        self._check("GetMaxUsage")
-        event = self._event(args)
-        reply = await self.sessions.authorize(
-            V1AuthorizeArgs(GetMaxUsage=True, Tenant=event.Tenant, ID=event.ID, Event=args)
-        )
-        return seconds(reply.MaxUsage)
-
-    @rpc_method("InitiateSession")
-    async def initiate_session(self, args: dict[str, Any], ctx: CallContext) -> int | Decimal:
-        """InitiateSession with InitSession; the usage in seconds."""
-        self._check("InitiateSession")
-        event = self._event(args)
-        reply = await self.sessions.initiate(
-            V1InitSessionArgs(InitSession=True, Tenant=event.Tenant, ID=event.ID, Event=args),
-            ctx,
-        )
-        return seconds(reply.MaxUsage)
-
-    @rpc_method("UpdateSession")
-    async def update_session(self, args: dict[str, Any], ctx: CallContext) -> int | Decimal:
-        """UpdateSession with UpdateSession; the usage in seconds."""
-        self._check("UpdateSession")
-        event = self._event(args)
-        reply = await self.sessions.update_session(
-            V1UpdateSessionArgs(UpdateSession=True, Tenant=event.Tenant, ID=event.ID, Event=args),
-            ctx,
-        )
-        return seconds(reply.MaxUsage)
-
-    @rpc_method("TerminateSession")
-    async def terminate_session(self, args: dict[str, Any], ctx: CallContext) -> str:
-        """TerminateSession with TerminateSession; "OK"."""
-        self._check("TerminateSession")
-        event = self._event(args)
-        return await self.sessions.terminate_session(
-            V1TerminateSessionArgs(
-                TerminateSession=True, Tenant=event.Tenant, ID=event.ID, Event=args
-            ),
-            ctx,
-        )
-
-    @rpc_method("ProcessCDR")
-    async def process_cdr(self, args: dict[str, Any], ctx: CallContext) -> str:
-        """ProcessCDR of the event; "OK"."""
-        self._check("ProcessCDR")
-        return await self.sessions.process_cdr(self._event(args), ctx)

@@ -274,7 +274,7 @@ async def test_queries_and_forced_disconnect() -> None:
     assert wire["SetupTime"] == "0001-01-01T00:00:00Z"
     assert wire["Usage"] == S
     assert wire["NodeID"] == "node1"
-    assert await svc.force_disconnect([s.cgrid for s, _ in raw]) is True
+    assert await svc.control.force_disconnect([s.cgrid for s, _ in raw]) is True
     assert svc.active == {}
     assert bank.money == Decimal("9.98")
 
