@@ -8,6 +8,7 @@ import asyncio
 import random
 import re
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -349,3 +350,59 @@ def test_bad_input_gets_clear_errors(engine: EngineProcess) -> None:
                     leaks.append(f"{method} {params}: {exc}")
     assert leaks == []
     assert _call(engine, "SessionSv1.Ping", {}) == "Pong"
+
+
+@pytest.fixture
+def syncing(tmp_path: Path) -> Iterator[EngineProcess]:
+    config = {**CONFIG, "sessions": {**CONFIG["sessions"], "channel_sync_interval": "700ms"}}
+    proc = EngineProcess.prepare(tmp_path / "sync", config).start()
+    try:
+        port = proc.ports["rpc_json"]
+        assert rpc(port, "APIerSv1.LoadTariffPlanFromFolder", {"FolderPath": str(TUTORIAL)}) == "OK"
+        time.sleep(0.5)
+        yield proc
+    finally:
+        assert proc.stop() == 0, proc.log()
+
+
+async def test_channel_sync_ends_only_the_sessions_no_switch_knows(
+    syncing: EngineProcess,
+) -> None:
+    def reports(origin_id: str) -> Any:
+        return lambda _: [{"OriginHost": "10.0.0.1", "OriginID": origin_id}]
+
+    forced: list[Any] = []
+    alive = await BiJsonPeer.connect(
+        syncing.ports["bijson"], {"SessionSv1.GetActiveSessionIDs": reports("sync-a")}
+    )
+    forgetful = await BiJsonPeer.connect(
+        syncing.ports["bijson"],
+        {"SessionSv1.GetActiveSessionIDs": lambda _: [],
+         "SessionSv1.DisconnectSession": forced.append},
+    )  # fmt: skip
+    try:
+        for peer, origin_id in ((alive, "sync-a"), (forgetful, "sync-b")):
+            reply = await peer.call(
+                "SessionSv1.InitiateSession",
+                {
+                    "InitSession": True,
+                    "Event": _event(origin_id, Usage="1s", CGRDebitInterval="0s"),
+                },
+            )
+            assert reply["error"] is None
+        # a session started over 2012 has no switch that could report it
+        init = {"InitSession": True, "Event": _event("sync-c", Usage="1s", CGRDebitInterval="0s")}
+        await asyncio.to_thread(_call, syncing, "SessionSv1.InitiateSession", init)
+        await asyncio.sleep(2.0)  # two sync rounds
+        runs = await asyncio.to_thread(_call, syncing, "SessionSv1.GetActiveSessions", {})
+        assert {r["OriginID"] for r in runs} == {"sync-a"}
+        assert [f["Reason"] for f in forced] == ["FORCED_DISCONNECT"]
+        assert forced[0]["EventStart"]["OriginID"] == "sync-b"
+        assert len([r for r in alive.requests if "GetActiveSessionIDs" in r["method"]]) >= 2
+        metrics = await asyncio.to_thread(
+            urllib.request.urlopen, f"http://127.0.0.1:{syncing.ports['http']}/metrics", None, 10
+        )
+        assert "tollgate_active_sessions 2.0" in metrics.read().decode()
+    finally:
+        await alive.close()
+        await forgetful.close()
