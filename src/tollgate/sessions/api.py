@@ -33,9 +33,11 @@ from tollgate.sessions.control import cdr_flags
 from tollgate.sessions.events import ORIGIN_ID, SOURCE, event_string, get_set_cgrid
 from tollgate.sessions.flags import parse_flags
 from tollgate.sessions.models import (
+    ArgsReplicateSessions,
     CGREventArgs,
     ExternalSession,
     SessionFilter,
+    SessionIDsArgs,
     V1AuthorizeArgs,
     V1AuthorizeReply,
     V1AuthorizeReplyWithDigest,
@@ -524,16 +526,54 @@ class SessionSv1Sessions(Api):
         return len(await self.service.matching_runs(query))
 
     @rpc_method("GetPassiveSessions")
-    def get_passive_sessions(self, args: SessionFilter, ctx: CallContext) -> list[Any]:
-        """Passive (replicated) sessions: none are kept yet, so NOT_FOUND."""
+    async def get_passive_sessions(
+        self, args: SessionFilter, ctx: CallContext
+    ) -> list[ExternalSession]:
+        """The runs of the passive sessions (copies a peer replicated here) passing the
+        Filters (NOT_FOUND when none)."""
         self._check("GetPassiveSessions")
-        raise NotFoundError()
+        runs = await self.service.matching_runs(args, passive=True)
+        if not runs:
+            raise NotFoundError()
+        return [self.service.external(s, sr) for s, sr in runs]
 
     @rpc_method("GetPassiveSessionsCount")
-    def get_passive_sessions_count(self, args: SessionFilter, ctx: CallContext) -> int:
-        """Passive (replicated) sessions: none are kept yet, so 0."""
+    async def get_passive_sessions_count(self, args: SessionFilter, ctx: CallContext) -> int:
+        """How many runs of passive sessions pass the Filters."""
         self._check("GetPassiveSessionsCount")
-        return 0
+        query = SessionFilter(Filters=args.Filters, Tenant=args.Tenant)
+        return len(await self.service.matching_runs(query, passive=True))
+
+    @rpc_method("SetPassiveSession")
+    async def set_passive_session(self, args: Any, ctx: CallContext) -> str:
+        """Keep a session a peer replicates here (a null EventStart removes it)."""
+        self._check("SetPassiveSession")
+        await self.service.set_passive(args)
+        return _OK
+
+    @rpc_method("ReplicateSessions")
+    async def replicate_sessions(self, args: ArgsReplicateSessions, ctx: CallContext) -> str:
+        """Copy one (CGRID) or every active (or, with Passive, passive) session to the
+        ConnIDs now."""
+        self._check("ReplicateSessions")
+        await self.service.replicate_sessions(args.CGRID, args.Passive, args.ConnIDs or ())
+        return _OK
+
+    @rpc_method("ActivateSessions")
+    async def activate_sessions(self, args: SessionIDsArgs, ctx: CallContext) -> str:
+        """Take over passive sessions (all without IDs): charging continues here."""
+        self._check("ActivateSessions")
+        if not await self.service.activate(args.IDs or ()):
+            raise PartiallyExecutedError()
+        return _OK
+
+    @rpc_method("DeactivateSessions")
+    async def deactivate_sessions(self, args: SessionIDsArgs, ctx: CallContext) -> str:
+        """Make active sessions (all without IDs) passive: their charging stops here."""
+        self._check("DeactivateSessions")
+        if not await self.service.deactivate(args.IDs or ()):
+            raise PartiallyExecutedError()
+        return _OK
 
     @rpc_method("ForceDisconnect")
     async def force_disconnect(self, args: SessionFilter, ctx: CallContext) -> str:

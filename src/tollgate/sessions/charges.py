@@ -11,6 +11,7 @@ corrections ``CallCost.Round`` makes per span.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -79,7 +80,7 @@ class ChargeSpan:
 
     increments: tuple[ChargeIncrement, ...]
     repeat: int = 1
-    rating_key: bytes = b""
+    rating_key: str = ""
     rounding_decimals: int = 0
     rounding_method: str = ""
     correction: Decimal = _ZERO  # added by rounding (CallCost.Round)
@@ -121,9 +122,11 @@ class Charged:
         return self.end - self.start
 
 
-def _rating_key(ts: Any) -> bytes:
+def _rating_key(ts: Any) -> str:
+    """What identifies the rating of a timespan (its ``RatingID`` on the wire)."""
     parts = (ts.RatingPlanId, ts.MatchedSubject, ts.MatchedPrefix, ts.MatchedDestId)
-    return msgspec.json.encode((parts, ts.RateInterval))
+    data = msgspec.json.encode((parts, ts.RateInterval))
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()[:12]
 
 
 def parse_call_cost(reply: Any) -> Charged:

@@ -127,6 +127,10 @@ class SessionControl:
         when the balances cover less than an interval."""
         sr = s.runs[index]
         seconds = interval / 1e9
+        if sr.next_auto_debit is not None:  # taken over from a peer: it charged until then
+            ahead = (sr.next_auto_debit - time.time_ns()) / 1e9
+            if ahead > 0 and await _wait(stop, ahead):
+                return
         while True:
             async with s.lock:
                 if stop.is_set():
@@ -148,6 +152,8 @@ class SessionControl:
             if failure is not None:
                 await self.disconnect_or_terminate(s, failure)
                 return
+            if not s.ended:
+                await self.service.replicate(s)
             if allowed < interval:
                 if await _wait(stop, allowed / 1e9):
                     return

@@ -31,6 +31,8 @@ from tollgate.core.config import Config, SessionSCfg
 from tollgate.core.errors import (
     ChargerSError,
     ExistsError,
+    MandatoryIeMissingError,
+    NotFoundError,
     RALsError,
     TollgateError,
 )
@@ -72,6 +74,7 @@ from tollgate.sessions.events import (
     get_set_cgrid,
 )
 from tollgate.sessions.models import ExternalSession, SessionFilter
+from tollgate.sessions.replication import removal_wire, session_from_wire, session_wire
 from tollgate.sessions.session import RunDescriptor, Session, SRun
 from tollgate.sessions.subsystems import Subsystems
 
@@ -102,6 +105,7 @@ class SessionService(Service):
         self.clients = clients
         self.node_id = node_id
         self.active: dict[str, Session] = {}
+        self.passive: dict[str, Session] = {}  # copies of a peer's sessions (replication)
         self._pending: set[str] = set()  # CGRIDs being initiated
         self._closed: dict[str, tuple[float, Session]] = {}  # for ProcessCDR
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -233,7 +237,103 @@ class SessionService(Service):
             sr.event[ORIGIN_ID] = origin_id
             sr.cd.cgrid = new
         self.register(s)
+        self.spawn(self.replicate(None, cgrid_of(initial, host)))
         return s
+
+    # -- replication (high availability) ----------------------------------------------------
+
+    async def replicate(
+        self, s: Session | None, cgrid: str = "", conn_ids: Sequence[str] | None = None
+    ) -> None:
+        """``replicateSessions``: copy the session to the ``replication_conns`` peers as
+        a passive session; an ended (or no) session is dropped there."""
+        conns = self.settings.replication_conns if conn_ids is None else conn_ids
+        if not conns:
+            return
+        if s is not None and not s.ended and self.active.get(s.cgrid) is s:
+            wire = session_wire(s, self.general.rounding_decimals)
+        else:
+            wire = removal_wire(s.cgrid if s is not None else cgrid)
+        try:
+            await self.call(conns, "SessionSv1.SetPassiveSession", wire)
+        except TollgateError as exc:
+            logger.warning("<SessionS> cannot replicate session <%s>: %s", wire["CGRID"], exc)
+
+    async def set_passive(self, data: Any) -> None:
+        """``SetPassiveSession``: keep a peer's session (drop it for a null EventStart);
+        an active session of the same CGRID here becomes passive."""
+        if not isinstance(data, dict) or not data.get("CGRID"):
+            raise MandatoryIeMissingError(CGRID)
+        cgrid = str(data["CGRID"])
+        if data.get("EventStart") is None:
+            if self.passive.pop(cgrid, None) is None:
+                raise NotFoundError()
+            return
+        s = session_from_wire(data)
+        active = self.active.get(cgrid)
+        if active is not None:
+            async with active.lock:
+                self.unregister(active)
+                active.stop_terminator()
+                active.stop_debit_loops()
+        self.passive[cgrid] = s
+
+    async def activate(self, cgrids: Sequence[str]) -> bool:
+        """``ActivateSessions``: the passive sessions (all without ids) become active and
+        their debit loops resume where the peer's stopped; False when one was missing."""
+        ok = True
+        for cgrid in list(cgrids) or list(self.passive):
+            s = self.passive.pop(cgrid, None)
+            if s is None:
+                logger.warning("<SessionS> no passive session with id: <%s>", cgrid)
+                ok = False
+                continue
+            self.control.start_debit_loops(s)
+            self.register(s)
+        return ok
+
+    async def deactivate(self, cgrids: Sequence[str]) -> bool:
+        """``DeactivateSessions``: active sessions (all without ids) become passive."""
+        ok = True
+        for cgrid in list(cgrids) or list(self.active):
+            s = self.active.get(cgrid)
+            if s is None:
+                logger.warning("<SessionS> no active session with id: <%s>", cgrid)
+                ok = False
+                continue
+            async with s.lock:
+                self.unregister(s)
+                s.stop_terminator()
+                s.stop_debit_loops()
+            self.passive[cgrid] = Session(
+                cgrid=s.cgrid,
+                tenant=s.tenant,
+                event_start=s.event_start,
+                client_conn_id=s.client_conn_id,
+                resource_id=s.resource_id,
+                debit_interval=s.debit_interval,
+                runs=s.runs,
+            )
+        return ok
+
+    async def replicate_sessions(self, cgrid: str, passive: bool, conn_ids: Sequence[str]) -> None:
+        """``ReplicateSessions``: copy one (or every) active or passive session to
+        ``conn_ids`` now (a node coming back, maintenance)."""
+        if not conn_ids:
+            return
+        source = self.passive if passive else self.active
+        sessions = [source[cgrid]] if cgrid in source else [] if cgrid else list(source.values())
+        if not sessions:
+            await self.replicate(None, cgrid, conn_ids)
+        for s in sessions:
+            try:
+                await self.call(
+                    conn_ids,
+                    "SessionSv1.SetPassiveSession",
+                    session_wire(s, self.general.rounding_decimals),
+                )
+            except TollgateError as exc:
+                logger.warning("<SessionS> cannot replicate session <%s>: %s", s.cgrid, exc)
 
     # -- forking ---------------------------------------------------------------------------
 
@@ -348,14 +448,17 @@ class SessionService(Service):
         runs; the usage they allow."""
         if one_shot:
             return await self._update_runs(s, update)
-        async with s.lock:
-            if update is not None:
-                for key, value in update.items():
-                    if key not in PROTECTED_FIELDS:
-                        s.event_start[key] = value
-                self.update_runs_events(s, update)
-            self.control.set_terminator(s)
-            return await self._update_runs(s, update)
+        try:
+            async with s.lock:
+                if update is not None:
+                    for key, value in update.items():
+                        if key not in PROTECTED_FIELDS:
+                            s.event_start[key] = value
+                    self.update_runs_events(s, update)
+                self.control.set_terminator(s)
+                return await self._update_runs(s, update)
+        finally:
+            await self.replicate(s)
 
     async def _update_runs(self, s: Session, update: dict[str, Any] | None) -> int:
         event = update if update is not None else dict(s.event_start)
@@ -406,6 +509,8 @@ class SessionService(Service):
             await self.debits.end_runs(s, total, last_used, answer_time, one_shot)
         finally:
             self._cache_closed(s)
+            if not one_shot:
+                await self.replicate(s)
 
     def debit_interval(self, event: Mapping[str, Any]) -> int:
         """The event's ``CGRDebitInterval``, else ``debit_interval`` (RALS_ERROR if bad)."""
@@ -534,13 +639,15 @@ class SessionService(Service):
 
     # -- queries ---------------------------------------------------------------------------
 
-    async def matching_runs(self, query: SessionFilter) -> list[tuple[Session, SRun]]:
+    async def matching_runs(
+        self, query: SessionFilter, *, passive: bool = False
+    ) -> list[tuple[Session, SRun]]:
         """The runs passing every filter of ``query`` (an unknown filter id is skipped,
         as v0.10 does), at most ``Limit`` of them."""
         limit = query.Limit if query.Limit is not None and query.Limit > 0 else None
         tenant = query.Tenant or self.general.default_tenant
         out: list[tuple[Session, SRun]] = []
-        for s in list(self.active.values()):
+        for s in list((self.passive if passive else self.active).values()):
             for sr in s.runs:
                 if query.Filters and not await self._passes(tenant, query.Filters, sr.event):
                     continue

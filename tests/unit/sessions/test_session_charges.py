@@ -27,7 +27,7 @@ def inc(seconds: int, cost: str, cf: int = 1, money: str = "m1", unit: str = "")
     )  # fmt: skip
 
 
-def span(*incs: ChargeIncrement, repeat: int = 1, key: bytes = b"r") -> ChargeSpan:
+def span(*incs: ChargeIncrement, repeat: int = 1, key: str = "r") -> ChargeSpan:
     return ChargeSpan(tuple(incs), repeat, key, 4, "*up")
 
 
@@ -82,7 +82,7 @@ def test_merge_compresses_equal_spans() -> None:
     charges = Charges()
     charges.merge([span(inc(1, "0.01"))])
     charges.merge([span(inc(1, "0.01"))])
-    charges.merge([span(inc(1, "0.01"), key=b"other")])
+    charges.merge([span(inc(1, "0.01"), key="other")])
     assert usages(charges.spans) == [(1, 2), (1, 1)]
     assert charges.cost(5) == D("0.03")
 
