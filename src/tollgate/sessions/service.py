@@ -170,10 +170,13 @@ class SessionService(Service):
             self._sync = asyncio.get_running_loop().create_task(self.control.sync_loop(interval))
 
     async def stop(self) -> None:
-        """Shutdown: every active session is ended (settled) as v0.10 does."""
+        """Shutdown: every active session is ended (settled) as v0.10 does, unless a
+        replication peer is there to take them over."""
         if self._sync is not None:
             self._sync.cancel()
             self._sync = None
+        if self.settings.replication_conns:
+            self.active.clear()
         for s in list(self.active.values()):
             async with s.lock:
                 with contextlib.suppress(TollgateError):
