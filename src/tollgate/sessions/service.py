@@ -106,6 +106,8 @@ class SessionService(Service):
         self.node_id = node_id
         self.active: dict[str, Session] = {}
         self.passive: dict[str, Session] = {}  # copies of a peer's sessions (replication)
+        self._index: dict[tuple[str, str], set[str]] = {}  # (field, value) -> CGRIDs
+        self._indexed: dict[str, set[tuple[str, str]]] = {}  # CGRID -> its index keys
         self._pending: set[str] = set()  # CGRIDs being initiated
         self._closed: dict[str, tuple[float, Session]] = {}  # for ProcessCDR
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -190,10 +192,50 @@ class SessionService(Service):
 
     def register(self, s: Session) -> None:
         self.active[s.cgrid] = s
+        keys = self._indexed[s.cgrid] = self._index_keys(s)
+        for key in keys:
+            self._index.setdefault(key, set()).add(s.cgrid)
 
     def unregister(self, s: Session) -> None:
         if self.active.get(s.cgrid) is s:
             del self.active[s.cgrid]
+            for key in self._indexed.pop(s.cgrid, ()):
+                cgrids = self._index.get(key)
+                if cgrids is not None:
+                    cgrids.discard(s.cgrid)
+                    if not cgrids:
+                        del self._index[key]
+
+    def _index_fields(self) -> set[str]:
+        """``session_indexes``, OriginID always among them (as v0.10 adds it)."""
+        return {*self.settings.session_indexes, ORIGIN_ID}
+
+    def _index_keys(self, s: Session) -> set[tuple[str, str]]:
+        """The (field, value) pairs of the session's runs: ``N/A`` for a missing field,
+        ``*empty`` for an empty one."""
+        keys = set()
+        for field in self._index_fields():
+            for sr in s.runs:
+                value = event_string(sr.event, field) if field in sr.event else "N/A"
+                keys.add((field, value or "*empty"))
+        return keys
+
+    def _candidates(self, filters: Sequence[str]) -> set[str] | None:
+        """The CGRIDs the ``*string`` inline filters on indexed fields allow (None when
+        no filter can use the index): only a shortcut, every filter is still checked."""
+        fields = self._index_fields()
+        found: set[str] | None = None
+        for text in filters:
+            kind, _, rest = text.partition(":")
+            path, _, values = rest.partition(":")
+            field = path.removeprefix("~*req.")
+            if kind != "*string" or field not in fields or not values or field == path:
+                continue
+            allowed: set[str] = set()
+            for value in values.split("|"):
+                allowed |= self._index.get((field, value), set())
+            found = allowed if found is None else found & allowed
+        return found
 
     def _cache_closed(self, s: Session) -> None:
         params = self.cfg().caches.get(_CLOSED)
@@ -650,7 +692,13 @@ class SessionService(Service):
         limit = query.Limit if query.Limit is not None and query.Limit > 0 else None
         tenant = query.Tenant or self.general.default_tenant
         out: list[tuple[Session, SRun]] = []
-        for s in list((self.passive if passive else self.active).values()):
+        sessions = self.passive if passive else self.active
+        candidates = None if passive or not query.Filters else self._candidates(query.Filters)
+        if candidates is None:
+            chosen = list(sessions.values())
+        else:
+            chosen = [sessions[c] for c in candidates if c in sessions]
+        for s in chosen:
             for sr in s.runs:
                 if query.Filters and not await self._passes(tenant, query.Filters, sr.event):
                     continue

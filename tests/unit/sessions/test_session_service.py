@@ -95,8 +95,8 @@ class FakeConns:
 
 class FakeFilters:
     async def pass_filters(self, tenant: str, filter_ids: Sequence[str], dp: Any) -> bool:
-        _, _, value = filter_ids[0].rpartition(":")
-        return bool(dp._maps["*req"].get("RunID") == value)
+        _, path, values = filter_ids[0].split(":", 2)
+        return dp._maps["*req"].get(path.removeprefix("~*req.")) in values.split("|")
 
 
 class Client:
@@ -288,3 +288,22 @@ async def test_shutdown_settles_the_active_sessions() -> None:
     await svc.stop()
     assert svc.active == {}
     assert bank.money == Decimal("9.90")  # ended at what was charged
+
+
+async def test_session_indexes_narrow_the_search() -> None:
+    bank = Bank("10")
+    svc = service(bank, config(session_indexes=["Account"]))
+    for n in range(30):
+        ev = event(f"i{n}", Usage="1s", Account="1001" if n % 3 else "1002")
+        await svc.initiate("cgrates.org", ev, "", False)
+    assert svc._candidates(["*string:~*req.Account:1002"]) is not None
+    found = await svc.matching_runs(SessionFilter(Filters=["*string:~*req.Account:1002"]))
+    assert len(found) == 20  # ten calls, two runs each
+    both = ["*string:~*req.Account:1002|1001", "*string:~*req.OriginID:i3|i4"]
+    assert len(await svc.matching_runs(SessionFilter(Filters=both))) == 4
+    assert svc._candidates(["*prefix:~*req.Account:10"]) is None  # not an index: a scan
+    one = await svc.matching_runs(SessionFilter(Filters=["*string:~*req.OriginID:i7"]))
+    assert {s.cgrid for s, _ in one} == {_cgrid("i7")}
+    await svc.terminate("cgrates.org", event("i7", Usage="1s"), "", False)
+    assert await svc.matching_runs(SessionFilter(Filters=["*string:~*req.OriginID:i7"])) == []
+    assert ("OriginID", "i7") not in svc._index
