@@ -37,12 +37,14 @@ from tollgate.core.errors import (
     ServerError,
     TollgateError,
 )
+from tollgate.core.times import parse_rfc3339
 from tollgate.rating import CallDescriptor, Increment, RatingService, ToR
 
 __all__ = ["DebitService", "DebitSettings", "debit_settings"]
 
 logger = logging.getLogger(__name__)
 
+_LAST_NS = parse_rfc3339("9999-01-01T00:00:00Z").ns
 _LOCK_ROUNDS = 8  # how often the member set may grow under us before we give up
 
 
@@ -125,6 +127,8 @@ class DebitService:
             cd.subject = cd.account
         if not self.rating.usage_allowed(cd.tor or ToR.VOICE, cd.duration):
             raise MaxUsageExceededError()
+        if max(cd.time_start, cd.time_end) >= _LAST_NS:  # replies could not print the spans
+            raise ServerError("TimeStart and TimeEnd must be before 9999-01-01T00:00:00Z")
         return f"{cd.tenant}:{cd.account or cd.subject}"
 
     # -- locking and loading --------------------------------------------------------------
