@@ -177,10 +177,13 @@ class SessionService(Service):
         if self._sync is not None:
             self._sync.cancel()
             self._sync = None
-        if self.settings.replication_conns:
-            self.active.clear()
+        leave = bool(self.settings.replication_conns)
         for s in list(self.active.values()):
-            async with s.lock:
+            async with s.lock:  # a debit in progress finishes first
+                if leave:
+                    s.stop_debit_loops()
+                    s.stop_terminator()
+                    continue
                 with contextlib.suppress(TollgateError):
                     await self.end_session(s, None, None, None, one_shot=False)
         for task in list(self._tasks):
