@@ -128,7 +128,7 @@ def test_postpaid_debit_goes_negative_unless_denied(engine: EngineProcess) -> No
     _balance(engine, "1002", "*monetary", "MONEY", 0.2)
     cc = _call(engine, "Responder.Debit", _cd("1002", "0745", 60))
     assert cc["Cost"] == 1.1  # 0.5 connect fee + 0.6
-    assert _values(engine, "1002") == {"MONEY": 0.2 - 0.2, "*default": -0.9}
+    assert _values(engine, "1002") == {"MONEY": 0, "*default": -0.9}
     denied = _call(engine, "Responder.Debit", _cd("1002", "0723", 60, DenyNegativeAccount=True))
     assert (denied["Cost"], denied["Timespans"]) == (0, None)
     dry = _call(engine, "Responder.Debit", _cd("1002", "0723", 60, DryRun=True))
