@@ -43,6 +43,15 @@ from tollgate.attributes import (
     AttributeService,
     AttributeSv1,
 )
+from tollgate.cdrs import (
+    APIerSv1CDRs,
+    APIerSv2CDRs,
+    CDRService,
+    CDRsV1,
+    CDRsV2,
+    CdrsV2,
+    HttpIntake,
+)
 from tollgate.chargers import APIerSv1Chargers, ChargerService, ChargerSv1
 from tollgate.core.api import Api
 from tollgate.core.config import Config, load_config
@@ -201,6 +210,7 @@ class Engine:
             self._bijson_clients,
             self.node_id,
         )
+        self.cdrs = CDRService(lambda: self.cfg, lambda: self.conns, lambda: self.stordb.db)
         for api in self.apis():
             self.router.add_api(api)
         self.listeners = [
@@ -261,7 +271,16 @@ class Engine:
             APIerSv2Attributes(self.attributes, self.apier),
             ChargerSv1(self.chargers),
             APIerSv1Chargers(self.chargers, self.apier),
+            CDRsV1(self.cdrs),
+            CDRsV2(self.cdrs),
+            CdrsV2(self.cdrs),
+            APIerSv1CDRs(self.cdrs),
+            APIerSv2CDRs(self.cdrs),
         ]
+
+    def http_routes(self) -> list[tuple[str, str, Any]]:
+        """Routes subsystems add to the HTTP listeners: the CDR intake while CDRs runs."""
+        return HttpIntake(self.cdrs).routes() if self.cfg.cdrs.enabled else []
 
     def _bijson_clients(self) -> dict[str, Any]:
         """The connected BiJSON clients by connection id (SessionS calls them back)."""

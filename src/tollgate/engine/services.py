@@ -168,11 +168,12 @@ class HttpService(_ListenerService):
     listen_keys = ("http", "http_tls")
 
     def settings(self) -> object:
-        return (self.address, self.engine.cfg.http, self.engine.cfg.tls if self.tls else None)
+        cfg = self.engine.cfg
+        return (self.address, cfg.http, cfg.tls if self.tls else None, cfg.cdrs.enabled)
 
     def build(self, dispatcher: Dispatcher) -> HttpServer:
         http = self.engine.cfg.http
-        return HttpServer(
+        server = HttpServer(
             dispatcher,
             self.address,
             json_rpc_url=http.json_rpc_url,
@@ -181,6 +182,9 @@ class HttpService(_ListenerService):
             ssl_context=self.ssl_context(),
             name=self.listener_name,
         )
+        for method, path, handler in self.engine.http_routes():
+            server.add_route(method, path, handler)
+        return server
 
 
 class BiJsonService(_ListenerService):

@@ -72,6 +72,13 @@ class EngineProcess:
                 "http_tls": "",
             },
             "sessions": {"listen_bijson": f"127.0.0.1:{ports['bijson']}"},
+            # *localhost is the engine itself (127.0.0.1:2012 in CGRateS, its default
+            # rpc_json): here that is the free port the engine listens on
+            "rpc_conns": {
+                "*localhost": {
+                    "conns": [{"address": f"127.0.0.1:{ports['rpc_json']}", "transport": "*json"}]
+                }
+            },
         }
         engine = cls(workdir=workdir, config=merge_sections(config, extra or {}), ports=ports)
         engine.write_config()

@@ -6,11 +6,23 @@ import logging
 from pathlib import Path
 
 from tollgate.storage.stordb.base import StorDB, StorDBType
+from tollgate.storage.stordb.cdrs import CDRRecord, CDRsFilter, CDRStore, SMCostRecord
 from tollgate.storage.stordb.sql import SQLStorDB
 from tollgate.storage.stordb.sqlite import SQLiteStorDB
 from tollgate.storage.stordb.tariffplans import TariffPlanStore
 
-__all__ = ["SQLStorDB", "SQLiteStorDB", "StorDB", "StorDBType", "TariffPlanStore", "open_stordb"]
+__all__ = [
+    "CDRRecord",
+    "CDRStore",
+    "CDRsFilter",
+    "SMCostRecord",
+    "SQLStorDB",
+    "SQLiteStorDB",
+    "StorDB",
+    "StorDBType",
+    "TariffPlanStore",
+    "open_stordb",
+]
 
 logger = logging.getLogger(__name__)
 

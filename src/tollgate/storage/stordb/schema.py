@@ -5,7 +5,8 @@ and one ``tp_*`` table per tariff-plan CSV file, with CGRateS v0.10's table and 
 (one row per CSV row, ``tpid`` naming the tariff plan, money and weights as decimal text so
 no backend rounds them; lists as ``;``-joined text). The rating and account tables number
 their rows in ``id``; the profile tables, whose ``id`` is the profile's ID, in ``pk``.
-CDRs and session costs join it here.
+``cdrs`` and ``sessions_costs`` keep v0.10's columns (see :mod:`.cdrs` for how they are
+written and queried).
 
 Opening a StorDB creates the tables it lacks and leaves existing ones alone, so a database
 made by an older Tollgate gains the newer tables on its next open.
@@ -14,12 +15,34 @@ made by an older Tollgate gains the newer tables on its next open.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = [
     "TP_TABLES",
+    "Money",
+    "cdrs",
     "metadata",
+    "sessions_costs",
     "tp_account_actions",
     "tp_action_plans",
     "tp_action_triggers",
@@ -352,3 +375,92 @@ TP_TABLES: dict[str, Table] = {
         tp_dispatcher_hosts,
     )
 }
+
+
+# -- CDRs and session costs ----------------------------------------------------------------
+
+
+class Money(TypeDecorator[Decimal]):
+    """A cost compared in SQL (ranges, ``IN``) and read back exact: NUMERIC(30,10) where
+    the backend has decimals; SQLite keeps a double, read back through its shortest repr
+    (exact for any cost of up to 15 significant digits, what CGRateS's float64 holds)."""
+
+    impl = Numeric(30, 10)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Double())
+        return dialect.type_descriptor(Numeric(30, 10, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return float(value) if dialect.name == "sqlite" else Decimal(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+# v0.10's create_cdrs_tables.sql: one row per CDR run, unique on CGRID+RunID+OriginID;
+# times as UTC datetimes, usage in ns, extra fields as a JSON object, cost details as the
+# EventCost JSON. The indexes serve GetCDRs' filters (account + time range first).
+cdrs = Table(
+    "cdrs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cgrid", String(40), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("origin_host", String(64), nullable=False, default=""),
+    Column("source", String(64), nullable=False, default=""),
+    Column("origin_id", String(128), nullable=False, default=""),
+    Column("tor", String(16), nullable=False, default=""),
+    Column("request_type", String(24), nullable=False, default=""),
+    Column("tenant", String(64), nullable=False, default=""),
+    Column("category", String(64), nullable=False, default=""),
+    Column("account", String(128), nullable=False, default=""),
+    Column("subject", String(128), nullable=False, default=""),
+    Column("destination", String(128), nullable=False, default=""),
+    Column("setup_time", DateTime(), nullable=False),
+    Column("answer_time", DateTime(), nullable=False),
+    Column("usage", BigInteger, nullable=False, default=0),
+    Column("extra_fields", JSON(none_as_null=True), nullable=False),
+    Column("cost_source", String(64), nullable=False, default=""),
+    Column("cost", Money(), nullable=False),
+    Column("cost_details", Text, nullable=True),
+    Column("extra_info", Text, nullable=True),
+    Column("created_at", DateTime(), nullable=True),
+    Column("updated_at", DateTime(), nullable=True),
+    Column("deleted_at", DateTime(), nullable=True),
+    UniqueConstraint("cgrid", "run_id", "origin_id", name="cdrrun"),
+)
+Index("ix_cdrs_run_id", cdrs.c.run_id)
+Index("ix_cdrs_origin_id", cdrs.c.origin_id)
+Index("ix_cdrs_tenant_category", cdrs.c.tenant, cdrs.c.category)
+Index("ix_cdrs_account_answer_time", cdrs.c.account, cdrs.c.answer_time)
+Index("ix_cdrs_account_setup_time", cdrs.c.account, cdrs.c.setup_time)
+Index("ix_cdrs_subject", cdrs.c.subject)
+Index("ix_cdrs_destination", cdrs.c.destination)
+Index("ix_cdrs_answer_time", cdrs.c.answer_time)
+Index("ix_cdrs_setup_time", cdrs.c.setup_time)
+
+# SessionS' charges per session run, read by CDRs when the CDR of a *prepaid run comes in
+sessions_costs = Table(
+    "sessions_costs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cgrid", String(40), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("origin_host", String(64), nullable=False, default=""),
+    Column("origin_id", String(128), nullable=False, default=""),
+    Column("cost_source", String(64), nullable=False, default=""),
+    Column("usage", BigInteger, nullable=False, default=0),
+    Column("cost_details", Text, nullable=True),
+    Column("created_at", DateTime(), nullable=True),
+    Column("deleted_at", DateTime(), nullable=True),
+    UniqueConstraint("cgrid", "run_id", name="costid"),
+)
+Index("origin_idx", sessions_costs.c.origin_host, sessions_costs.c.origin_id)
+Index("run_origin_idx", sessions_costs.c.run_id, sessions_costs.c.origin_id)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from tollgate.storage.errors import StorageError
 from tollgate.storage.stordb.base import StorDB
+from tollgate.storage.stordb.cdrs import CDRStore
 from tollgate.storage.stordb.schema import metadata
 from tollgate.storage.stordb.schema import versions as versions_table
 from tollgate.storage.stordb.tariffplans import TariffPlanStore
@@ -26,7 +27,7 @@ __all__ = ["SQLStorDB"]
 logger = logging.getLogger(__name__)
 
 
-class SQLStorDB(TariffPlanStore, StorDB):
+class SQLStorDB(CDRStore, TariffPlanStore, StorDB):
     """StorDB on SQLAlchemy Core (async); tables are created on open when missing."""
 
     def __init__(self, url: str) -> None:
