@@ -35,7 +35,12 @@ from tollgate.accounts.actions_models import Action, action_from_tp
 from tollgate.accounts.actions_posters import POSTER_ACTIONS, ActionHost
 from tollgate.accounts.actions_rpc import RPC_ACTIONS, DestinationWriter, set_ddestinations_action
 from tollgate.accounts.models import Account, StoredAccount, StoredBalanceFilter
-from tollgate.accounts.service import ACCOUNTS, AccountService, BalanceChange
+from tollgate.accounts.service import (
+    REMOVE_ACCOUNT,
+    AccountService,
+    BalanceChange,
+    removes_account,
+)
 from tollgate.core.config import Config
 from tollgate.core.errors import NotFoundError, PartiallyExecutedError, ServerError, TollgateError
 from tollgate.core.times import GoTime, parse_time_detect_layout
@@ -57,18 +62,7 @@ logger = logging.getLogger(__name__)
 
 ACTIONS = "*actions"
 
-# The kind of the marker change apply_to_account returns when a ``*remove_account`` ran:
-# the caller removes the account instead of committing it.
-REMOVE_ACCOUNT = "*remove_account"
-
 _decoder = msgspec.msgpack.Decoder(TPActions)
-
-AccountRemovedHook = Callable[[str], Awaitable[None]]
-
-
-def removes_account(changes: Sequence[BalanceChange]) -> bool:
-    """Whether ``changes`` (from :meth:`ActionService.apply_to_account`) remove the account."""
-    return any(change.kind == REMOVE_ACCOUNT for change in changes)
 
 
 class ActionsFailedError(PartiallyExecutedError):
@@ -95,8 +89,8 @@ class ActionService:
 
     ``conns`` returns the engine's ConnManager (``*internal`` and ``rpc_conns``), ``config``
     the running Config, ``destinations`` what ``*set_ddestinations`` writes through.
-    Functions in ``account_removed_hooks`` run (with the account id, under its lock) after a
-    ``*remove_account`` removed an account: the scheduler drops it from its action plans.
+    A ``*remove_account`` removes through :meth:`AccountService.remove_locked`, whose
+    ``removed_hooks`` tell the scheduler to drop the account from its action plans.
     """
 
     name = "actions"
@@ -116,7 +110,6 @@ class ActionService:
         self._conns = conns
         self._config = config
         self.clock = clock
-        self.account_removed_hooks: list[AccountRemovedHook] = []
         self._cache: dict[str, list[Action]] = {}
         self._session: aiohttp.ClientSession | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -244,7 +237,7 @@ class ActionService:
                     partial = True
                     continue
                 if state.removed:
-                    await self._remove_account(account_id)
+                    await self.accounts.remove_locked(account_id)
                 else:
                     await self.accounts.commit(stored, state.changes)
         if not account_ids:
@@ -345,13 +338,7 @@ class ActionService:
             info = decoded
         account_id = f"{info.get('Tenant') or ''}:{info.get('Account') or ''}"
         async with self.accounts.locked(account_id):
-            await self._remove_account(account_id)
-
-    async def _remove_account(self, account_id: str) -> None:
-        """Remove the account (its lock held) and tell whoever keeps references to it."""
-        await self.db.remove(ACCOUNTS, account_id)
-        for hook in self.account_removed_hooks:
-            await hook(account_id)
+            await self.accounts.remove_locked(account_id)
 
 
 def _passes(action: Action, account: Account, now_ns: int) -> bool:

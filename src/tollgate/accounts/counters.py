@@ -79,10 +79,17 @@ def match_counted_balance(balance: Balance, bf: StoredBalanceFilter | None) -> b
     )
 
 
-def _match_event(bf: StoredBalanceFilter | None, destination_ids: list[str] | None) -> bool:
-    """``CallCost.MatchCCFilter`` on the destination: with destination ids in the filter, a
-    call to a destination must belong to one of them (``None``: the call had none)."""
-    if bf is None or bf.DestinationIDs is None or destination_ids is None:
+def _match_event(
+    bf: StoredBalanceFilter | None, destination_ids: list[str] | None, category: str
+) -> bool:
+    """``CallCost.MatchCCFilter``: a call of a category the filter does not list (or
+    negates) does not count; with destination ids in the filter, a call to a destination
+    must belong to one of them (``None``: the call had none)."""
+    if bf is None:
+        return True
+    if bf.Categories is not None and category and not bf.Categories.get(category, False):
+        return False
+    if bf.DestinationIDs is None or destination_ids is None:
         return True
     return any(dest in bf.DestinationIDs for dest in destination_ids)
 
@@ -95,6 +102,7 @@ def add_units(
     destination_ids: Iterable[str] | None,
     *,
     from_call: bool,
+    category: str = "",
 ) -> None:
     """``UnitCounters.addUnits``: add ``amount`` to the ``kind`` counters that match.
 
@@ -108,7 +116,7 @@ def add_units(
             uc.CounterType = COUNTER_EVENT
         for c in uc.Counters or ():
             if uc.CounterType == COUNTER_EVENT:
-                if from_call and _match_event(c.Filter, ids):
+                if from_call and _match_event(c.Filter, ids, category):
                     c.Value = money(c.Value + amount)
             elif (
                 uc.CounterType == COUNTER_BALANCE

@@ -194,6 +194,7 @@ class DebitService:
         ctx: DebitContext,
         destination: str,
         counts: Mapping[str, int] | None = None,
+        category: str = "",
     ) -> None:
         """Write every account the debit changed (a balance value, or a new balance)."""
         touched = ctx.touched()
@@ -205,7 +206,9 @@ class DebitService:
             if not entries and not grown:
                 continue
             changes = [
-                BalanceChange(str(kind), amount, balance, destination)
+                BalanceChange(
+                    str(kind), amount, balance, destination, rated=True, category=category
+                )
                 for kind, amount, balance in entries or ()
             ]
             await self.accounts.commit(stored, changes)
@@ -228,7 +231,9 @@ class DebitService:
                 perform_rounding=cd.perform_rounding,
             )
             if not options.dry_run:
-                await self._commit(session.loaded, ctx, destination, session.counts)
+                await self._commit(
+                    session.loaded, ctx, destination, session.counts, category=cd.category
+                )
             return total
 
     async def max_debit(self, cd: CallDescriptor, options: DebitOptions) -> DebitCost:
@@ -240,7 +245,9 @@ class DebitService:
             ctx = self._context(session)
             total = max_debit(ctx, session.account, cd, options)
             if not options.dry_run:
-                await self._commit(session.loaded, ctx, destination, session.counts)
+                await self._commit(
+                    session.loaded, ctx, destination, session.counts, category=cd.category
+                )
             return total
 
     async def max_session_time(self, cd: CallDescriptor, options: DebitOptions) -> int:

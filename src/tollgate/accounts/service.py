@@ -28,7 +28,15 @@ from tollgate.core.errors import NotFoundError, PartiallyExecutedError, ServerEr
 from tollgate.core.times import format_rfc3339
 from tollgate.storage.datadb import DataDB
 
-__all__ = ["ACCOUNTS", "AccountService", "BalanceChange", "ChangeHook"]
+__all__ = [
+    "ACCOUNTS",
+    "REMOVE_ACCOUNT",
+    "AccountRemovedHook",
+    "AccountService",
+    "BalanceChange",
+    "ChangeHook",
+    "removes_account",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -44,15 +52,32 @@ class BalanceChange:
 
     ``amount`` is positive for money or units taken off the balance (a debit) and negative
     for a top-up; ``balance`` is the balance changed (None when no single balance took it);
-    ``destination`` is the call's destination when the change paid for a call (``*event``
-    counters match it against the counter's destination ids).
+    ``rated`` marks what a rated call paid (the debits CGRateS's unit counters count, unlike
+    top-ups and ``*debit`` actions), with the call's ``destination`` and ``category``
+    (``*event`` counters match them against the counter's filter).
     """
 
     kind: str
     amount: Decimal
     balance: Balance | None = None
     destination: str = ""
+    rated: bool = False
+    category: str = ""
 
+
+# The kind of the marker change an action run returns when a ``*remove_account`` ran: the
+# account is removed instead of written.
+REMOVE_ACCOUNT = "*remove_account"
+
+
+def removes_account(changes: Sequence[BalanceChange]) -> bool:
+    """Whether ``changes`` (from an action run) remove the account."""
+    return any(change.kind == REMOVE_ACCOUNT for change in changes)
+
+
+# Called with the id of an account a ``*remove_account`` removed, its lock still held (the
+# scheduler drops it from its action plans).
+AccountRemovedHook = Callable[[str], Awaitable[None]]
 
 # Called under the account's lock with the changed account before it is written: action
 # triggers and unit counters live behind this. A hook may change ``stored`` further (a
@@ -101,6 +126,8 @@ class AccountService:
         self.clock = clock
         self.locked = _Guardian()
         self.change_hooks: list[ChangeHook] = []
+        self.removed_hooks: list[AccountRemovedHook] = []
+        self._removals: set[str] = set()
 
     @property
     def db(self) -> DataDB:
@@ -116,10 +143,31 @@ class AccountService:
         return None if data is None else _decoder.decode(data)
 
     async def commit(self, stored: StoredAccount, changes: Sequence[BalanceChange] = ()) -> None:
-        """Run the change hooks on ``stored`` and write it; call with the account's lock held."""
-        for hook in self.change_hooks:
-            await hook(stored, changes)
+        """Run the change hooks on ``stored`` and write it; call with the account's lock held.
+
+        When a hook asked for the account's removal (a triggered ``*remove_account``), the
+        account is removed instead and the removed hooks run.
+        """
+        account_id = stored.account.ID
+        try:
+            for hook in self.change_hooks:
+                await hook(stored, changes)
+            if account_id in self._removals:
+                await self.remove_locked(account_id)
+                return
+        finally:
+            self._removals.discard(account_id)
         await self._save(stored)
+
+    def request_removal(self, account_id: str) -> None:
+        """From a change hook: the commit in progress removes the account (lock held)."""
+        self._removals.add(account_id)
+
+    async def remove_locked(self, account_id: str) -> None:
+        """Remove the account whose lock the caller holds, and tell the removed hooks."""
+        await self.db.remove(ACCOUNTS, account_id)
+        for hook in self.removed_hooks:
+            await hook(account_id)
 
     async def _save(self, stored: StoredAccount) -> None:
         stored.account.UpdateTime = format_rfc3339(self.clock())

@@ -32,7 +32,7 @@ from tollgate.accounts.models import (
     parse_string_map,
     string_map_text,
 )
-from tollgate.accounts.service import AccountService, BalanceChange
+from tollgate.accounts.service import AccountService, BalanceChange, removes_account
 from tollgate.core.durations import parse_duration
 from tollgate.core.errors import NotFoundError, ServerError, TollgateError
 from tollgate.core.times import format_rfc3339, parse_rfc3339, parse_time_detect_layout
@@ -486,16 +486,16 @@ class TriggerService:
         if acc.UnitCounters:
             for change in changes:
                 # CGRateS counts only what a rated debit took (countUnits in debitUnits and
-                # debitMoney), not top-ups or *debit actions: a call's change names the balance
-                # and the call's destination, an action's has no destination
-                if change.balance is not None and change.amount > 0 and change.destination:
+                # debitMoney), not top-ups or *debit actions
+                if change.rated and change.balance is not None and change.amount > 0:
                     add_units(
                         acc.UnitCounters,
                         change.amount,
                         change.kind,
                         change.balance,
-                        self.destination_ids(change.destination),
+                        self.destination_ids(change.destination) if change.destination else None,
                         from_call=True,
+                        category=change.category,
                     )
         if acc.ActionTriggers:
             dirty = await self._dirty(stored, changes)
@@ -613,6 +613,8 @@ class TriggerService:
         except TollgateError as exc:
             logger.error("trigger %s: actions %s failed: %s", at.UniqueID, at.ActionsID, exc)
             changes = []
+        if removes_account(changes):
+            self.accounts.request_removal(acc.ID)
         if at.Recurrent:
             at.Executed = False
         dirty.update(c.balance.Uuid for c in changes if c.balance is not None)

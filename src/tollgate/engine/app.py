@@ -195,7 +195,7 @@ class Engine:
             conns=lambda: self.conns,
         )
         self.apier.on_plan_loaded(self.scheduler.on_plan_loaded)
-        self.actions.account_removed_hooks.append(self.scheduler.on_account_removed)
+        self.accounts.removed_hooks.append(self.scheduler.on_account_removed)
         self.apier.on_load(self._reload_rating)
         self.shared_groups = SharedGroups(self.accounts)
         self.accounts.change_hooks.append(self.shared_groups.on_commit)

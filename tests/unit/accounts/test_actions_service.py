@@ -438,7 +438,7 @@ async def test_remove_account_with_and_without_an_account(
     async def hook(account_id: str) -> None:
         removed.append(account_id)
 
-    service.account_removed_hooks.append(hook)
+    service.accounts.removed_hooks.append(hook)
     await put(accounts, Account(ID=ACC, BalanceMap={"*monetary": money(1)}))
     await store(db, "RM", row("*remove_account"))
     stored = await accounts.load(ACC)

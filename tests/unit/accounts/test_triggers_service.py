@@ -16,6 +16,7 @@ import pytest
 from tollgate.accounts import AccountService, BalanceChange, balance_filter
 from tollgate.accounts.balances import BalanceFilter, topup_or_debit
 from tollgate.accounts.models import Account, Balance, StoredAccount
+from tollgate.accounts.service import REMOVE_ACCOUNT
 from tollgate.accounts.triggers import ACTION_TRIGGERS, TriggerService
 from tollgate.core.errors import NotFoundError
 from tollgate.core.times import format_rfc3339
@@ -38,7 +39,8 @@ class Clock:
 
 class FakeActions:
     """``apply_to_account`` for a few ActionsIDs: TOPUP10 (*topup 10 *default), DISABLE,
-    LOG (nothing); any other id is NOT_FOUND, as a missing action set is."""
+    REMOVE (*remove_account), LOG (nothing); any other id is NOT_FOUND, as a missing action
+    set is."""
 
     def __init__(self) -> None:
         self.ran: list[str] = []
@@ -47,6 +49,9 @@ class FakeActions:
         acc = stored.account
         if actions_id == "DISABLE":
             acc.Disabled = True
+        elif actions_id == "REMOVE":
+            self.ran.append(actions_id)
+            return [BalanceChange(REMOVE_ACCOUNT, Decimal(0))]
         elif actions_id == "TOPUP10":
             topup_or_debit(
                 acc,
@@ -438,9 +443,16 @@ async def test_set_account_alone_does_not_evaluate(
 
 
 async def debit_call(
-    accounts: AccountService, amount: str, destination: str, balance_id: str = "*default"
+    accounts: AccountService,
+    amount: str,
+    destination: str,
+    balance_id: str = "*default",
+    *,
+    rated: bool = True,
+    category: str = "call",
 ) -> Account:
-    """A rated debit as Responder.Debit commits it: the balance named, the destination."""
+    """A rated debit as Responder.Debit commits it: the balance named, the destination
+    (``rated=False``: a change an action made, which counters do not count)."""
     async with accounts.locked(ACC):
         stored = await accounts.load(ACC)
         assert stored is not None
@@ -449,7 +461,17 @@ async def debit_call(
         )
         balance.Value -= Decimal(amount)
         await accounts.commit(
-            stored, [BalanceChange("*monetary", Decimal(amount), balance, destination)]
+            stored,
+            [
+                BalanceChange(
+                    "*monetary",
+                    Decimal(amount),
+                    balance,
+                    destination,
+                    rated=rated,
+                    category=category,
+                )
+            ],
         )
         return stored.account
 
@@ -485,11 +507,46 @@ async def test_max_balance_counter_counts_debits_of_matching_balances(
     await set_default(accounts, 9)
     await debit_call(accounts, "1.5", "3312", balance_id="*default")  # weight 0: not counted
     await debit_call(accounts, "1.5", "3312", balance_id="W10")
-    # no destination: a *debit action's change, not a call's; CGRateS does not count those
-    await debit_call(accounts, "5", "", balance_id="W10")
+    # a *debit action's change, not a call's: CGRateS does not count those
+    await debit_call(accounts, "5", "3312", balance_id="W10", rated=False)
     assert actions.ran == []
     await debit_call(accounts, "1", "3312", balance_id="W10")
     assert actions.ran == ["LOG"]
+
+
+async def test_event_counters_match_the_calls_category_and_count_calls_without_destination(
+    db: InternalDataDB, accounts: AccountService, triggers: TriggerService, actions: FakeActions
+) -> None:
+    await store_group(
+        db, "T", row("*max_event_counter", 5, "LOG", UniqueID="ev", BalanceCategories="call")
+    )
+    await attach(accounts, triggers, "T")
+    await set_default(accounts, 100)
+    await debit_call(accounts, "3", "4915", category="sms")  # another category: not counted
+    acc = await debit_call(accounts, "2", "")  # a rated call with no destination counts
+    [counter] = (acc.UnitCounters or {})["*monetary"][0].Counters or []
+    assert counter.Value == Decimal(2)
+
+
+async def test_a_triggered_remove_account_removes_the_account(
+    db: InternalDataDB, accounts: AccountService, triggers: TriggerService, actions: FakeActions
+) -> None:
+    removed: list[str] = []
+
+    async def on_removed(account_id: str) -> None:
+        removed.append(account_id)
+
+    accounts.removed_hooks.append(on_removed)
+    await store_group(db, "T", row("*max_balance", 50, "REMOVE"))
+    await attach(accounts, triggers, "T")
+    await set_default(accounts, 10)
+    assert await accounts.load(ACC) is not None
+    await set_default(accounts, 60)
+    assert actions.ran == ["REMOVE"]
+    assert await accounts.load(ACC) is None
+    assert removed == [ACC]
+    await set_default(accounts, 5)  # a later commit of a new account of that id is written
+    assert await accounts.load(ACC) is not None
 
 
 async def test_min_event_counter_and_top_ups_are_not_counted(
