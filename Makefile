@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 DATA_DIR ?= $(CURDIR)/.data
-CONFIG ?=
+CONFIG ?= $(CURDIR)/data/conf/tutorial
 TARIFFPLAN ?= $(CURDIR)/data/tariffplans/tutorial
 
 .PHONY: install install-test run test unit lint bench clean
