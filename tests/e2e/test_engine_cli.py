@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tollgate.core.config.reader import decode_json
 from tollgate.testing.client import RpcError, rpc
 from tollgate.testing.engine import EngineProcess, wait_for_port
 
@@ -306,3 +308,23 @@ def test_log_level_flag_filters_the_log(tmp_path: Path) -> None:
     with EngineProcess.prepare(tmp_path / "chatty").start("-log_level", "6") as chatty:
         assert chatty.stop() == 0
     assert "rpc_json listening on" in chatty.log()
+
+
+def test_make_run_config_gives_the_tutorial_accounts_their_balances(tmp_path: Path) -> None:
+    """``make run``: data/conf/tutorial with the tutorial plan loaded at start."""
+    root = Path(__file__).resolve().parents[2]
+    conf = root / "data" / "conf" / "tutorial" / "cgrates.json"
+    sections = decode_json(conf.read_text(), env=os.environ, source=str(conf))
+    plan = root / "data" / "tariffplans" / "tutorial"
+    with EngineProcess.prepare(tmp_path / "engine", sections).start(
+        "-load_tariffplan", str(plan)
+    ) as proc:
+        port = proc.ports["rpc_json"]
+        deadline = time.monotonic() + 10
+        while True:  # the scheduler runs the *asap plans just after the load
+            acc = rpc(port, "APIerSv2.GetAccount", {"Tenant": "cgrates.org", "Account": "1001"})
+            if acc.get("BalanceMap") or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert [b["Value"] for b in acc["BalanceMap"]["*monetary"]] == [10]
+        assert rpc(port, "ChargerSv1.Ping", {}) == "Pong"
