@@ -46,16 +46,23 @@ def engine(tmp_path: Path) -> Iterator[EngineProcess]:
     try:
         port = proc.ports["rpc_json"]
         assert rpc(port, "APIerSv1.LoadTariffPlanFromFolder", {"FolderPath": str(TUTORIAL)}) == "OK"
-        for _ in range(100):
-            try:
-                rpc(port, "APIerSv2.GetAccount", {"Tenant": T, "Account": "1003"})
-                break
-            except RpcError:
-                time.sleep(0.05)
+        _wait_topups(proc)
         yield proc
     finally:
         assert proc.stop() == 0, proc.log()
     assert "Traceback" not in proc.log()
+
+
+def _wait_topups(proc: EngineProcess) -> None:
+    """Until the tutorial's *asap plans gave 1001, 1002 and 1003 their 10 units."""
+    for _ in range(200):
+        try:
+            if all(_money(proc, a) == 10 for a in ("1001", "1002", "1003")):
+                return
+        except RpcError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the tutorial accounts were not topped up")
 
 
 def _call(proc: EngineProcess, method: str, params: Any) -> Any:
@@ -70,7 +77,7 @@ def _error(proc: EngineProcess, method: str, params: Any) -> str:
 
 def _money(proc: EngineProcess, account: str) -> float:
     acc = _call(proc, "APIerSv2.GetAccount", {"Tenant": T, "Account": account})
-    return round(sum(b["Value"] for b in acc["BalanceMap"].get("*monetary") or ()), 6)
+    return round(sum(b["Value"] for b in (acc["BalanceMap"] or {}).get("*monetary") or ()), 6)
 
 
 def _set_money(proc: EngineProcess, account: str, value: float) -> None:
@@ -98,9 +105,12 @@ async def test_prepaid_call_debited_as_it_goes_and_refunded_at_hangup(
         )
         assert reply["error"] is None
         assert reply["result"]["MaxUsage"] == 3 * 3600 * 10**9  # debit loops: default usage
-        await asyncio.sleep(1.5)  # the loop debited 0s-1s and 1s-2s in advance (0.01/s)
-        during = await asyncio.to_thread(_money, engine, "1001")
-        assert during == pytest.approx(9.98)
+        for _ in range(100):  # the loop debits 0s-1s at once, 1s-2s a second later
+            during = await asyncio.to_thread(_money, engine, "1001")
+            if during <= 9.98:
+                break
+            await asyncio.sleep(0.05)
+        assert 9.95 <= during <= 9.98  # 0.01 a second, debited in advance
         active = await asyncio.to_thread(
             _call,
             engine,
@@ -108,7 +118,7 @@ async def test_prepaid_call_debited_as_it_goes_and_refunded_at_hangup(
             {"Filters": ["*string:~*req.RunID:*default"]},
         )
         assert len(active) == 1
-        assert active[0]["Usage"] == 2 * 10**9
+        assert active[0]["Usage"] >= 2 * 10**9
         assert active[0]["DebitInterval"] == 10**9
         reply = await peer.call(
             "SessionSv1.TerminateSession",
@@ -222,7 +232,7 @@ async def test_two_hundred_debit_loops_never_overspend(engine: EngineProcess) ->
                 assert reply["error"] is None
 
         await asyncio.gather(*(start(p, k * 50) for k, p in enumerate(peers)))
-        for _ in range(200):  # every session is told to hang up once the money is gone
+        for _ in range(600):  # every session is told to hang up once the money is gone
             if len(hangups) == 200:
                 break
             await asyncio.sleep(0.05)
@@ -359,7 +369,7 @@ def syncing(tmp_path: Path) -> Iterator[EngineProcess]:
     try:
         port = proc.ports["rpc_json"]
         assert rpc(port, "APIerSv1.LoadTariffPlanFromFolder", {"FolderPath": str(TUTORIAL)}) == "OK"
-        time.sleep(0.5)
+        _wait_topups(proc)
         yield proc
     finally:
         assert proc.stop() == 0, proc.log()

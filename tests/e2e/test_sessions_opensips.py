@@ -77,18 +77,20 @@ def engine(tmp_path: Path) -> Iterator[EngineProcess]:
 
 
 def _wait_account(port: int, account: str) -> None:
-    for _ in range(100):
+    for _ in range(200):  # the tutorial's *asap plan tops it up to 10
         try:
-            rpc(port, "APIerSv2.GetAccount", {"Tenant": T, "Account": account})
-            return
+            acc = rpc(port, "APIerSv2.GetAccount", {"Tenant": T, "Account": account})
+            if acc["BalanceMap"]:
+                return
         except RpcError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.05)
     raise AssertionError(f"account {account} never loaded")
 
 
 def _money(proc: EngineProcess, account: str) -> float:
     acc = rpc(proc.ports["rpc_json"], "APIerSv2.GetAccount", {"Tenant": T, "Account": account})
-    return round(sum(b["Value"] for b in acc["BalanceMap"].get("*monetary") or ()), 6)
+    return round(sum(b["Value"] for b in (acc["BalanceMap"] or {}).get("*monetary") or ()), 6)
 
 
 def _set_money(proc: EngineProcess, account: str, value: float) -> None:
