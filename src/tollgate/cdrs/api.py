@@ -11,9 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from tollgate.cdrs.eventcost import EventCost
-from tollgate.cdrs.models import (
-    CDR,
+from tollgate.cdrs.args import (
     ArgRateCDRs,
     ArgV1ProcessEvent,
     AttrCDRSStoreSMCost,
@@ -25,6 +23,8 @@ from tollgate.cdrs.models import (
     ExternalCDRArgs,
     RPCCDRsFilter,
 )
+from tollgate.cdrs.eventcost import EventCost
+from tollgate.cdrs.models import CDR
 from tollgate.cdrs.query import legacy_filter, rpc_filter
 from tollgate.cdrs.service import CDRService
 from tollgate.core.api import Api, CallContext, rpc_method

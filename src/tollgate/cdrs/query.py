@@ -8,7 +8,7 @@ import logging
 from decimal import Decimal
 from typing import Any, Final
 
-from tollgate.cdrs.models import AttrGetCdrs, RPCCDRsFilter
+from tollgate.cdrs.args import AttrGetCdrs, RPCCDRsFilter
 from tollgate.core.durations import parse_duration
 from tollgate.core.errors import TollgateError
 from tollgate.core.times import parse_time_detect_layout

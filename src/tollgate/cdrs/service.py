@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
+from tollgate.cdrs.args import SMCost
 from tollgate.cdrs.eventcost import compute, dump, parse_event_cost
 from tollgate.cdrs.models import (
     CDR,
@@ -32,7 +33,6 @@ from tollgate.cdrs.models import (
     ORIGIN_ID,
     RUN_ID,
     CDRDefaults,
-    SMCost,
     cgrid_of,
 )
 from tollgate.cdrs.rater import Rater
