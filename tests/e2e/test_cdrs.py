@@ -5,6 +5,7 @@ HTTP intake, the query methods over the wire, and an engine without CDRs."""
 from __future__ import annotations
 
 import json
+import random
 import time
 import urllib.error
 import urllib.parse
@@ -304,3 +305,37 @@ def test_without_cdrs_the_server_is_not_there(tmp_path: Path) -> None:
         assert error(proc, "APIerSv1.GetCDRs", {}) == "NOT_FOUND"  # the StorDB still answers
     finally:
         assert proc.stop() == 0, proc.log()
+
+
+BAD_FIELDS = [
+    "Flags", "Tenant", "Event", "CGRIDs", "RunIDs", "Accounts", "Costs", "ExtraFields",
+    "SetupTimeStart", "MinUsage", "OrderBy", "ExtraArgs", "Limit", "Offset", "Cost",
+    "CostDetails", "Usage", "SetupTime", "AnswerTime", "CheckDuplicate", "CgrId", "PreRated",
+]  # fmt: skip
+BAD_VALUES: list[object] = [
+    "", "abc", -1, 0, None, [], {}, "1s", "*now", "2024-13-45", 1e30, True, ["*rals:a:b"],
+    {"Usage": "x", "AnswerTime": 5, "CostDetails": "{"}, {"OrderIDStart": "z"}, "x" * 2000,
+]  # fmt: skip
+
+
+def test_bad_input_to_the_cdr_methods(engine: EngineProcess) -> None:
+    methods = [
+        "CDRsV1.ProcessEvent", "CDRsV1.ProcessCDR", "CDRsV1.ProcessExternalCDR",
+        "CDRsV1.RateCDRs", "CDRsV1.StoreSessionCost", "CDRsV2.StoreSessionCost",
+        "CDRsV1.GetCDRs", "CDRsV1.GetCDRsCount", "APIerSv1.GetCDRs", "APIerSv2.GetCDRs",
+        "APIerSv2.CountCDRs", "APIerSv1.GetEventCost", "CdrsV2.ProcessCdr",
+    ]  # fmt: skip
+    rnd = random.Random(7)
+    answers: list[str] = []
+    for method in methods:
+        for _ in range(12):
+            params = {f: rnd.choice(BAD_VALUES) for f in rnd.sample(BAD_FIELDS, 6)}
+            try:
+                call(engine, method, params)
+            except RpcError as exc:
+                answers.append(str(exc))
+    leaks = [a for a in answers if "Traceback" in a or "object has no attribute" in a]
+    assert leaks == []
+    assert answers  # the sweep did hit errors
+    assert call(engine, "CDRsV1.Ping", {}) == "Pong"
+    assert "Traceback" not in engine.log()
