@@ -416,3 +416,43 @@ async def test_channel_sync_ends_only_the_sessions_no_switch_knows(
     finally:
         await alive.close()
         await forgetful.close()
+
+
+@pytest.fixture
+def with_cdrs(tmp_path: Path) -> Iterator[EngineProcess]:
+    config = {
+        **CONFIG,
+        "cdrs": {"enabled": True, "chargers_conns": ["*internal"], "rals_conns": ["*internal"]},
+        "sessions": {**CONFIG["sessions"], "cdrs_conns": ["*internal"],
+                     "store_session_costs": True},
+    }  # fmt: skip
+    proc = EngineProcess.prepare(tmp_path / "cdrs", config).start()
+    try:
+        port = proc.ports["rpc_json"]
+        assert rpc(port, "APIerSv1.LoadTariffPlanFromFolder", {"FolderPath": str(TUTORIAL)}) == "OK"
+        _wait_topups(proc)
+        yield proc
+    finally:
+        assert proc.stop() == 0, proc.log()
+    assert "Traceback" not in proc.log()
+
+
+def test_the_sessions_cdrs_carry_what_it_charged(with_cdrs: EngineProcess) -> None:
+    event = _event("cdr-1", Usage="10s", CGRDebitInterval="0s")
+    init = _call(with_cdrs, "SessionSv1.InitiateSession", {"InitSession": True, "Event": event})
+    assert init["MaxUsage"] == 10 * 10**9
+    end = {"TerminateSession": True, "Event": {**event, "Usage": "7s"}}
+    assert _call(with_cdrs, "SessionSv1.TerminateSession", end) == "OK"
+    assert _call(with_cdrs, "SessionSv1.ProcessCDR", {"Event": {**event, "Usage": "7s"}}) == "OK"
+    cdrs = {c["RunID"]: c for c in _call(with_cdrs, "CDRsV1.GetCDRs", {})}
+    default, raw = cdrs["*default"], cdrs["*raw"]
+    assert (default["Cost"], default["Usage"], default["CostSource"]) == (
+        0.07,
+        7 * 10**9,
+        "*sessions",
+    )
+    assert default["CostDetails"]["Usage"] == 7 * 10**9
+    assert default["CostDetails"]["Cost"] == 0.07
+    assert default["CostDetails"]["StartTime"] == ANSWER
+    assert raw["Cost"] == -1  # the *raw run is not rated
+    assert _money(with_cdrs, "1001") == pytest.approx(9.93)  # charged once, by SessionS

@@ -11,6 +11,7 @@ corrections ``CallCost.Round`` makes per span.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from typing import Any
 import msgspec
 
 from tollgate.core.errors import TollgateError
-from tollgate.core.times import parse_rfc3339
+from tollgate.core.times import ZERO_NS, format_rfc3339, parse_rfc3339
 from tollgate.rating import CallCostReply, round_money
 from tollgate.rating import money as wire_money
 
@@ -35,6 +36,7 @@ __all__ = [
 
 _ZERO = Decimal(0)
 _MIDDLE = "*middle"
+_NONE = "*none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +172,11 @@ def parse_call_cost(reply: Any) -> Charged:
 
 @dataclass(slots=True)
 class Charges:
-    """The EventCost of a session run."""
+    """The EventCost of a session run; ``start`` is where its first debit began."""
 
     spans: list[ChargeSpan] = field(default_factory=list)
+    start: int | None = None
+    tz: dt.tzinfo = dt.UTC
 
     @property
     def usage(self) -> int:
@@ -185,6 +189,11 @@ class Charges:
             unit = sum((inc.total_cost for inc in span.increments), _ZERO)
             total += round_money(unit, decimals, _MIDDLE) * span.repeat + span.correction
         return round_money(total, decimals, _MIDDLE)
+
+    def event_cost(self, cgrid: str, run_id: str, decimals: int) -> dict[str, Any]:
+        """The charges as an ``engine.EventCost`` map (CDR CostDetails, session costs,
+        replication)."""
+        return _event_cost(self, cgrid, run_id, decimals)
 
     def merge(self, spans: Iterable[ChargeSpan]) -> None:
         for span in spans:
@@ -259,6 +268,66 @@ class Charges:
                 span.correction = rounded - cost
                 out.append((span, span.correction))
         return out
+
+
+def _event_cost(charges: Charges, cgrid: str, run_id: str, decimals: int) -> dict[str, Any]:
+    """The charges as v0.10's ``engine.EventCost`` (a map): each span a charging interval,
+    its rounding correction an increment of no usage; the balances in ``Accounting``
+    (``ExtraChargeID`` ``*none`` for a units balance alone, else the entry of its money)."""
+    accounting: dict[str, dict[str, Any]] = {}
+    ids: dict[tuple[str, str, str], str] = {}
+
+    def entry(account: str, balance: str, extra: str, units: Any) -> str:
+        key = (account, balance, extra)
+        found = ids.get(key)
+        if found is None:
+            found = ids[key] = str(len(ids) + 1)
+            accounting[found] = {
+                "AccountID": account, "BalanceUUID": balance, "RatingID": "", "Units": units,
+                "ExtraChargeID": extra,
+            }  # fmt: skip
+        return found
+
+    def charged_by(inc: ChargeIncrement, cost: Decimal) -> str:
+        if inc.unit_uuid:
+            extra = _NONE
+            if inc.monetary_uuid:
+                extra = entry(inc.account_id, inc.monetary_uuid, "", wire_money(cost))
+            return entry(inc.account_id, inc.unit_uuid, extra, inc.duration)
+        if inc.monetary_uuid:
+            return entry(inc.account_id, inc.monetary_uuid, "", wire_money(cost))
+        return ""
+
+    rating: dict[str, dict[str, Any]] = {}
+    intervals = []
+    for span in charges.spans:
+        rating[span.rating_key] = {
+            "ConnectFee": 0, "RoundingMethod": span.rounding_method,
+            "RoundingDecimals": span.rounding_decimals, "MaxCost": 0, "MaxCostStrategy": "",
+            "TimingID": "", "RatesID": "", "RatingFiltersID": "",
+        }  # fmt: skip
+        increments = [
+            {"Usage": inc.duration, "Cost": wire_money(inc.cost),
+             "AccountingID": charged_by(inc, inc.cost), "CompressFactor": inc.compress_factor}
+            for inc in span.increments
+        ]  # fmt: skip
+        intervals.append(
+            {"RatingID": span.rating_key, "Increments": increments, "CompressFactor": span.repeat}
+        )
+        if span.correction and span.increments:
+            paid = charged_by(span.increments[0], span.correction)
+            intervals.append(
+                {"RatingID": span.rating_key, "CompressFactor": 1, "Increments": [
+                    {"Usage": 0, "Cost": wire_money(span.correction), "AccountingID": paid,
+                     "CompressFactor": 1}]}
+            )  # fmt: skip
+    start = charges.start if charges.start is not None else ZERO_NS
+    return {
+        "CGRID": cgrid, "RunID": run_id, "StartTime": format_rfc3339(start, charges.tz),
+        "Usage": charges.usage, "Cost": charges.cost(decimals), "Charges": intervals,
+        "AccountSummary": None, "Rating": rating, "Accounting": accounting,
+        "RatingFilters": None, "Rates": None, "Timings": None,
+    }  # fmt: skip
 
 
 def refund_increments(spans: Iterable[ChargeSpan]) -> Iterator[dict[str, Any]]:

@@ -10,14 +10,26 @@ the session's lock.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from tollgate.core.config import SessionSCfg
 from tollgate.core.errors import TollgateError
+from tollgate.core.wire import encode
 from tollgate.rating import CallDescriptorArgs, money
 from tollgate.sessions.charges import Charges, parse_call_cost, refund_increments
-from tollgate.sessions.events import ANSWER_TIME, COST, COST_SOURCE, USAGE
+from tollgate.sessions.events import (
+    ANSWER_TIME,
+    COST,
+    COST_DETAILS,
+    COST_SOURCE,
+    ORIGIN_HOST,
+    ORIGIN_ID,
+    USAGE,
+    event_string,
+)
 from tollgate.sessions.session import Session, SRun
 
 __all__ = ["CallFn", "SessionDebits"]
@@ -35,15 +47,15 @@ class SessionDebits:
     def __init__(
         self,
         call: Callable[[Sequence[str], str, Any], Any],
-        rals_conns: Callable[[], Sequence[str]],
+        settings: Callable[[], SessionSCfg],
         rounding_decimals: Callable[[], int],
     ) -> None:
         self._call = call
-        self._conns = rals_conns
+        self._settings = settings
         self._decimals = rounding_decimals
 
     async def rals(self, method: str, args: Any) -> Any:
-        return await self._call(self._conns(), method, args)
+        return await self._call(self._settings().rals_conns, method, args)
 
     async def max_session_time(self, sr: SRun) -> int:
         """``Responder.GetMaxSessionTime`` of the run's descriptor."""
@@ -78,7 +90,7 @@ class SessionDebits:
         sr.total_usage += sr.last_usage
         if sr.charges is None:
             if taken:
-                sr.charges = Charges()
+                sr.charges = Charges(start=charged.start, tz=cd.tz)
                 sr.charges.merge(charged.spans)
         else:
             sr.charges.merge(charged.spans)
@@ -133,6 +145,30 @@ class SessionDebits:
         )
         await self.rals("Responder.RefundRounding", args)
 
+    async def _store_cost(self, s: Session, sr: SRun, details: dict[str, Any]) -> None:
+        """``storeSCost``: the run's EventCost to ``CDRsV1.StoreSessionCost``, for its CDR
+        to pick up; a cost already stored (EXISTS) refunds the run's last debit."""
+        args = {
+            "Cost": {
+                "CGRID": s.cgrid,
+                "RunID": sr.cd.run_id,
+                "OriginHost": event_string(s.event_start, ORIGIN_HOST),
+                "OriginID": event_string(s.event_start, ORIGIN_ID),
+                "CostSource": META_SESSIONS,
+                "Usage": sr.total_usage,
+                "CostDetails": details,
+            },
+            "CheckDuplicate": True,
+            "Tenant": s.tenant,
+        }
+        try:
+            await self._call(self._settings().cdrs_conns, "CDRsV1.StoreSessionCost", args)
+        except TollgateError as exc:
+            logger.warning("<SessionS> failed storing session cost for <%s>: %s", s.cgrid, exc)
+            if str(exc) == "EXISTS":
+                with contextlib.suppress(TollgateError):
+                    await self.refund(s, sr, sr.cd.time_end - sr.cd.time_start)
+
     async def _debit_missing(self, s: Session, sr: SRun, missing: int) -> None:
         """Charge ``missing`` more with ``Responder.Debit`` (terminate found too little)."""
         assert sr.charges is not None
@@ -184,7 +220,11 @@ class SessionDebits:
                         logger.warning(
                             "<SessionS> failed rounding session <%s> cost: %s", s.cgrid, exc
                         )
-                sr.event[COST] = sr.charges.cost(self._decimals())
+                details = sr.charges.event_cost(s.cgrid, sr.cd.run_id, self._decimals())
+                if self._settings().store_session_costs:
+                    await self._store_cost(s, sr, details)
+                sr.event[COST] = details["Cost"]
+                sr.event[COST_DETAILS] = encode(details).decode()
                 sr.event[COST_SOURCE] = META_SESSIONS
             if index == 0:
                 s.event_start[USAGE] = sr.total_usage

@@ -28,57 +28,6 @@ __all__ = ["removal_wire", "session_from_wire", "session_wire"]
 _NONE = "*none"
 
 
-def _charges_wire(
-    charges: Charges | None, cgrid: str, run_id: str, decimals: int
-) -> dict[str, Any] | None:
-    if charges is None:
-        return None
-    accounting: dict[str, dict[str, Any]] = {}
-    ids: dict[tuple[str, str, str], str] = {}
-
-    def entry(account: str, balance: str, extra: str, units: Any) -> str:
-        key = (account, balance, extra)
-        found = ids.get(key)
-        if found is None:
-            found = ids[key] = str(len(ids) + 1)
-            accounting[found] = {
-                "AccountID": account, "BalanceUUID": balance, "RatingID": "", "Units": units,
-                "ExtraChargeID": extra,
-            }  # fmt: skip
-        return found
-
-    rating: dict[str, dict[str, Any]] = {}
-    out = []
-    for span in charges.spans:
-        rating[span.rating_key] = {
-            "ConnectFee": 0, "RoundingMethod": span.rounding_method,
-            "RoundingDecimals": span.rounding_decimals, "MaxCost": 0, "MaxCostStrategy": "",
-            "TimingID": "", "RatesID": "", "RatingFiltersID": "",
-        }  # fmt: skip
-        increments = []
-        for inc in span.increments:
-            accounting_id = ""
-            if inc.unit_uuid:
-                extra = _NONE
-                if inc.monetary_uuid:
-                    extra = entry(inc.account_id, inc.monetary_uuid, "", money(inc.cost))
-                accounting_id = entry(inc.account_id, inc.unit_uuid, extra, inc.duration)
-            elif inc.monetary_uuid:
-                accounting_id = entry(inc.account_id, inc.monetary_uuid, "", money(inc.cost))
-            increments.append(
-                {"Usage": inc.duration, "Cost": money(inc.cost), "AccountingID": accounting_id,
-                 "CompressFactor": inc.compress_factor}
-            )  # fmt: skip
-        out.append(
-            {"RatingID": span.rating_key, "Increments": increments, "CompressFactor": span.repeat}
-        )
-    return {
-        "CGRID": cgrid, "RunID": run_id, "Usage": charges.usage,
-        "Cost": charges.cost(decimals), "Charges": out, "Rating": rating,
-        "Accounting": accounting,
-    }  # fmt: skip
-
-
 def _cd_wire(cd: RunDescriptor) -> dict[str, Any]:
     return {
         "CgrID": cd.cgrid, "RunID": cd.run_id, "ToR": cd.tor, "Tenant": cd.tenant,
@@ -98,7 +47,11 @@ def session_wire(s: Session, decimals: int) -> dict[str, Any]:
             {
                 "Event": dict(sr.event),
                 "CD": _cd_wire(sr.cd),
-                "EventCost": _charges_wire(sr.charges, s.cgrid, sr.cd.run_id, decimals),
+                "EventCost": (
+                    sr.charges.event_cost(s.cgrid, sr.cd.run_id, decimals)
+                    if sr.charges is not None
+                    else None
+                ),
                 "ExtraDuration": sr.extra_duration,
                 "LastUsage": sr.last_usage,
                 "TotalUsage": sr.total_usage,
@@ -182,6 +135,9 @@ def _charges_from(data: Any) -> Charges | None:
     accounting = _map(cost.get("Accounting"), "EventCost.Accounting")
     rating = _map(cost.get("Rating"), "EventCost.Rating")
     spans = []
+    start = tz = None
+    if cost.get("StartTime"):
+        start, tz = _time(cost.get("StartTime"), "EventCost.StartTime")
     for item in cost.get("Charges") or ():
         charge = _map(item, "EventCost.Charges")
         rating_id = str(charge.get("RatingID") or "")
@@ -219,7 +175,7 @@ def _charges_from(data: Any) -> Charges | None:
                 rounding_method=str(unit.get("RoundingMethod") or ""),
             )
         )
-    return Charges(spans)
+    return Charges(spans, start, tz or dt.UTC)
 
 
 def session_from_wire(data: Any) -> Session:

@@ -113,7 +113,7 @@ class SessionService(Service):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sync: asyncio.Task[None] | None = None
         self.debits = SessionDebits(
-            self.call, lambda: self.settings.rals_conns, lambda: self.general.rounding_decimals
+            self.call, lambda: self.settings, lambda: self.general.rounding_decimals
         )
         self.subsystems = Subsystems(self.call, lambda: self.settings)
         self.control = SessionControl(self)

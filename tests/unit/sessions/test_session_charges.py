@@ -150,3 +150,21 @@ def test_parse_call_cost_from_a_remote_reply() -> None:
 def test_parse_call_cost_refuses_what_it_cannot_read() -> None:
     with pytest.raises(Exception, match="CallCost not understood"):
         parse_call_cost({"Timespans": "nope"})
+
+
+def test_event_cost_for_cdrs() -> None:
+    charges = Charges(
+        [span(inc(0, "0.4"), inc(60, "0.2")), span(inc(1, "0.00167", cf=35), key="per-second"),
+         span(inc(60, "0", money="", unit="u1"), key="units")],
+        start=1_704_708_000 * S,
+    )  # fmt: skip
+    charges.round()  # 0.05845 -> *up 4 decimals = 0.0585
+    ec = charges.event_cost("cg", "*default", 5)
+    assert ec["StartTime"] == "2024-01-08T10:00:00Z"
+    assert ec["Usage"] == 155 * S
+    assert ec["Cost"] == D("0.6585")
+    costs = [[i["Cost"] for i in c["Increments"]] for c in ec["Charges"]]
+    assert costs == [[D("0.4"), D("0.2")], [D("0.00167")], [D("0.00005")], [0]]
+    money, unit = ec["Accounting"]["1"], ec["Accounting"][str(len(ec["Accounting"]))]
+    assert (money["BalanceUUID"], money["ExtraChargeID"]) == ("m1", "")
+    assert (unit["BalanceUUID"], unit["ExtraChargeID"]) == ("u1", "*none")

@@ -29,7 +29,9 @@ def _session() -> Session:
                  ChargeIncrement(S, Decimal(0), 30, "t:1001", "u2", "")),
                 3, "k2", 2, "*middle",
             ),
-        ]
+        ],
+        5 * S,
+        PLUS2,
     )  # fmt: skip
     cd = RunDescriptor(
         "cg", "*default", "*voice", "t", "call", "1001", "1001", "1002", 5 * S, 95 * S, PLUS2,
@@ -59,6 +61,7 @@ def test_a_session_survives_the_trip() -> None:
     assert raw.charges is None
     assert raw.next_auto_debit is None
     assert wire["SRuns"][0]["EventCost"]["Cost"] == Decimal("0.43")
+    assert wire["SRuns"][0]["EventCost"]["StartTime"] == "1970-01-01T02:00:05+02:00"
     assert removal_wire("cg") == {"CGRID": "cg", "EventStart": None}
 
 
