@@ -117,30 +117,32 @@ def _short_id() -> str:
 
 
 class _SeenIDs:
-    """CGRateS's ``*cdr_ids`` cache: the CGRID:RunID keys processed lately."""
+    """CGRateS's ``*cdr_ids`` cache: the CGRID:RunID keys processed lately (``ttl``
+    seconds, at most ``limit`` keys when positive; the oldest go first)."""
 
-    def __init__(self) -> None:
-        self._expiry: dict[str, float] = {}
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._expiry: dict[str, float] = {}  # insertion order: the oldest first
 
     def has(self, key: str) -> bool:
         expiry = self._expiry.get(key)
-        if expiry is None:
-            return False
-        if expiry < time.monotonic():
-            del self._expiry[key]
-            return False
-        return True
+        return expiry is not None and expiry >= self.clock()
 
     def add(self, key: str, ttl: float, limit: int) -> None:
-        now = time.monotonic()
         if limit == 0:
             return
-        if 0 < limit <= len(self._expiry):
-            self._expiry.pop(next(iter(self._expiry)))
+        now = self.clock()
+        self._expiry.pop(key, None)
         self._expiry[key] = now + ttl if ttl > 0 else float("inf")
-        if len(self._expiry) > 4096 and len(self._expiry) % 1024 == 0:
-            for old in [k for k, v in self._expiry.items() if v < now]:
-                del self._expiry[old]
+        # entries share one TTL, so the expired ones are at the front
+        while self._expiry:
+            oldest, expiry = next(iter(self._expiry.items()))
+            if expiry >= now and not (0 < limit < len(self._expiry)):
+                break
+            del self._expiry[oldest]
+
+    def __len__(self) -> int:
+        return len(self._expiry)
 
 
 @dataclass

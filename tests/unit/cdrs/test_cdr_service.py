@@ -422,3 +422,24 @@ async def test_pipeline_entry_keeps_the_event_tenant(h: Harness) -> None:
     await h.service.process([Event("other.org", {**CALL})], h.service.default_flags())
     [cdr] = await h.cdrs()
     assert cdr.tenant == "other.org"
+
+
+def test_seen_ids_expire_and_stay_bounded() -> None:
+    from tollgate.cdrs.service import _SeenIDs
+
+    clock = [100.0]
+    seen = _SeenIDs(lambda: clock[0])
+    seen.add("a", 10, -1)
+    seen.add("b", 10, -1)
+    assert seen.has("a")
+    clock[0] = 111.0
+    assert not seen.has("a")
+    seen.add("c", 10, -1)  # the expired ones are dropped on the way
+    assert len(seen) == 1
+    for key in "defg":
+        seen.add(key, 0, 3)  # no TTL, at most 3 kept
+    assert len(seen) == 3
+    assert not seen.has("d")
+    assert seen.has("g")
+    seen.add("h", 10, 0)  # a zero limit caches nothing
+    assert not seen.has("h")
