@@ -307,6 +307,27 @@ def test_without_cdrs_the_server_is_not_there(tmp_path: Path) -> None:
         assert proc.stop() == 0, proc.log()
 
 
+def test_cdrs_switched_on_by_a_config_reload(tmp_path: Path) -> None:
+    proc = EngineProcess.prepare(tmp_path / "e").start()
+    try:
+        assert error(proc, "CDRsV1.Ping", {}) == "rpc: can't find service CDRsV1.Ping"
+        assert call(proc, "ConfigSv1.SetConfig", {"Config": {"cdrs": {"enabled": True}}}) == "OK"
+        assert call(proc, "CDRsV1.Ping", {}) == "Pong"
+        body = b"OriginID=r1&Account=1001&rated=true&Cost=1"
+        for _ in range(100):  # the HTTP listener restarts with the intake after the reply
+            try:
+                post(proc, "/cdr_http", body, "application/x-www-form-urlencoded")
+                break
+            except (urllib.error.URLError, ConnectionError) as exc:  # 404, or restarting
+                if isinstance(exc, urllib.error.HTTPError):
+                    exc.close()
+                time.sleep(0.05)
+        [cdr] = call(proc, "CDRsV1.GetCDRs", {})
+        assert (cdr["OriginID"], cdr["Cost"]) == ("r1", 1)
+    finally:
+        assert proc.stop() == 0, proc.log()
+
+
 BAD_FIELDS = [
     "Flags", "Tenant", "Event", "CGRIDs", "RunIDs", "Accounts", "Costs", "ExtraFields",
     "SetupTimeStart", "MinUsage", "OrderBy", "ExtraArgs", "Limit", "Offset", "Cost",
