@@ -139,14 +139,25 @@ def chains(cases: Iterable[Case]) -> list[list[Case]]:
     return out
 
 
+# Where a case's original sample config (its ``_orig``) wires a subsystem differently from
+# tutinternal in a way the case's replies show: cdrsv1internal gives CDRs no ChargerS, so
+# one CDR per event instead of one per charger run.
+ORIG_CONFIG: Final[Mapping[str, Mapping[str, Any]]] = {
+    "data/conf/samples/cdrsv1internal": {"cdrs.chargers_conns": []},
+}
+
+
 def config_sections(*configs: Mapping[str, Any] | None) -> dict[str, Any]:
     """BASE_CONFIG plus the cases' dotted keys (``general.rounding_decimals``) as sections.
 
-    Keys starting with ``_`` are comments. Later configs override earlier ones.
+    Keys starting with ``_`` are comments, except ``_orig``, whose known differences
+    (:data:`ORIG_CONFIG`) apply before the case's own keys. Later configs override earlier
+    ones.
     """
     out: dict[str, Any] = {name: dict(values) for name, values in BASE_CONFIG.items()}
     for config in configs:
-        for dotted, value in (config or {}).items():
+        orig = ORIG_CONFIG.get(str((config or {}).get("_orig", "")), {})
+        for dotted, value in [*orig.items(), *(config or {}).items()]:
             if dotted.startswith("_"):
                 continue
             *parents, leaf = dotted.split(".")
