@@ -116,7 +116,7 @@ class _ProfileWrites:
         if not path:
             raise MandatoryIeMissingError("Path")
 
-    async def store(self, item: tp.TPAttributeProfile) -> str:
+    async def store(self, item: tp.TPAttributeProfile, cache: str | None = None) -> str:
         """Check ``item`` as the engine will use it, then write it and reload."""
         filters = self.service.filters
         filter_ids = [*item.FilterIDs, *(f for a in item.Attributes for f in a.FilterIDs)]
@@ -128,7 +128,10 @@ class _ProfileWrites:
         except (TollgateError, ValueError) as exc:
             raise ServerError(exc) from None
         key = f"{item.Tenant}:{item.ID}"
+        store = self.service.store
+        previous = store.cache.peek(key)
         await self.apier.apply({ATTRIBUTE_PROFILES: {key: _encoder.encode(item)}})
+        store.apply_cache_option(key, cache, previous)
         return "OK"
 
 
@@ -155,7 +158,7 @@ class APIerSv1Attributes(Api):
             item = tp_from_profile(args, self.service.separator)
         except ValueError as exc:
             raise ServerError(exc) from None
-        return await self._writes.store(item)
+        return await self._writes.store(item, args.Cache)
 
     @rpc_method("GetAttributeProfile")
     async def get_attribute_profile(self, args: TenantIDArg, ctx: CallContext) -> AttributeProfile:
@@ -200,7 +203,10 @@ class APIerSv1Attributes(Api):
         key = f"{args.Tenant}:{args.ID}"
         if await self.apier.db.get(ATTRIBUTE_PROFILES, key) is None:
             raise NotFoundError()
+        store = self.service.store
+        previous = store.cache.peek(key)
         await self.apier.apply({}, {ATTRIBUTE_PROFILES: [key]})
+        store.apply_cache_option(key, args.Cache, previous)
         return "OK"
 
 
@@ -250,4 +256,4 @@ class APIerSv2Attributes(Api):
             item = tp_from_profile(profile, sep)
         except ValueError as exc:
             raise ServerError(exc) from None
-        return await self._writes.store(item)
+        return await self._writes.store(item, args.Cache)

@@ -228,10 +228,10 @@ class AttributeService:
     # -- selection -----------------------------------------------------------------------------
 
     def _in_context(self, tenant: str, ids: set[str], context: str) -> set[str]:
-        items = self.store.items
+        find = self.store.find
         out = set()
         for profile_id in ids:
-            profile = items.get(f"{tenant}:{profile_id}")
+            profile = find(f"{tenant}:{profile_id}")
             if profile is not None and context in profile.contexts:
                 out.add(profile_id)
         return out

@@ -87,7 +87,10 @@ class APIerSv1Chargers(Api):
         except (TollgateError, ValueError) as exc:
             raise ServerError(exc) from None
         key = f"{item.Tenant}:{item.ID}"
+        store = self.service.store
+        previous = store.cache.peek(key)
         await self.apier.apply({CHARGER_PROFILES: {key: _encoder.encode(item)}})
+        store.apply_cache_option(key, args.Cache, previous)
         return "OK"
 
     @rpc_method("GetChargerProfile")
@@ -121,5 +124,8 @@ class APIerSv1Chargers(Api):
         key = f"{args.Tenant}:{args.ID}"
         if await self.apier.db.get(CHARGER_PROFILES, key) is None:
             raise NotFoundError()
+        store = self.service.store
+        previous = store.cache.peek(key)
         await self.apier.apply({}, {CHARGER_PROFILES: [key]})
+        store.apply_cache_option(key, args.Cache, previous)
         return "OK"

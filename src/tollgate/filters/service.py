@@ -36,6 +36,7 @@ from tollgate.filters.indexes import (
     IndexKey,
     IndexSelects,
     ProfileIndex,
+    key_text,
     scopes_of,
 )
 from tollgate.filters.models import activation_window
@@ -481,6 +482,18 @@ class FilterService:
         return keys or [ANY_KEY]
 
     # -- index administration (APIerSv1 *FilterIndex* methods) -------------------------------
+
+    def compiled_filter_refs(self) -> list[tuple[str, str]]:
+        """(tenant, id) of every compiled FilterProfile (CacheS's ``*filters``)."""
+        return list(self._filters)
+
+    def index_keys(self, kind: str) -> set[str]:
+        """``<scope>:<index key>`` of every index entry of ``kind`` (CacheS's
+        ``*attribute_filter_indexes``...)."""
+        out: set[str] = set()
+        for scope, index in self.indexes[kind].scopes.items():
+            out.update(f"{scope}:{key_text(key)}" for key, _ in index.entries())
+        return out
 
     def index_listing(self, kind: str, scope: str) -> list[str]:
         return self.indexes[kind].listing(scope)
