@@ -43,6 +43,7 @@ from tollgate.attributes import (
     AttributeService,
     AttributeSv1,
 )
+from tollgate.caches import APIerSv1Caches, APIerSv2Caches, CacheService, CacheSv1
 from tollgate.cdrs import (
     APIerSv1CDRs,
     APIerSv2CDRs,
@@ -67,6 +68,7 @@ from tollgate.engine.services import (
     StorDBService,
     default_data_dir,
 )
+from tollgate.exporters import APIerSv1Exports, ExportService
 from tollgate.filters import APIerSv1Filters, FilterService
 from tollgate.rating import (
     APIerSv1Costs,
@@ -169,6 +171,12 @@ class Engine:
         self.apier.on_load(self.attributes.reload)
         self.chargers = ChargerService(self.filters, cfg=lambda: self.cfg, conns=lambda: self.conns)
         self.apier.on_load(self.chargers.reload)
+        self.caches = CacheService(
+            lambda: self.cfg,
+            datadb=lambda: self.datadb.db,
+            filters=self.filters,
+            stores=(self.attributes.store, self.chargers.store),
+        )
         self.triggers = TriggerService(
             lambda: self.datadb.db,
             self.accounts,
@@ -211,6 +219,8 @@ class Engine:
             self.node_id,
         )
         self.cdrs = CDRService(lambda: self.cfg, lambda: self.conns, lambda: self.stordb.db)
+        self.exports = ExportService(self.actions, self.filters)
+        self.cdrs.online_export = self.exports.online
         for api in self.apis():
             self.router.add_api(api)
         self.listeners = [
@@ -271,11 +281,15 @@ class Engine:
             APIerSv2Attributes(self.attributes, self.apier),
             ChargerSv1(self.chargers),
             APIerSv1Chargers(self.chargers, self.apier),
+            CacheSv1(self.caches),
+            APIerSv1Caches(self.caches),
+            APIerSv2Caches(self.caches),
             CDRsV1(self.cdrs),
             CDRsV2(self.cdrs),
             CdrsV2(self.cdrs),
             APIerSv1CDRs(self.cdrs),
             APIerSv2CDRs(self.cdrs),
+            APIerSv1Exports(self.exports, self.cdrs, lambda: self.cfg),
         ]
 
     def http_routes(self) -> list[tuple[str, str, Any]]:
