@@ -72,11 +72,25 @@ async def _fib_pause(attempt: int) -> None:
     await asyncio.sleep(a)
 
 
-async def post_json(host: ActionHost, url: str, body: bytes, *, module: str) -> None:
+async def post_json(
+    host: ActionHost,
+    url: str,
+    body: bytes,
+    *,
+    module: str,
+    content_type: str = "application/json",
+    attempts: int | None = None,
+    failed_dir: str | None = None,
+    transport: str = "*http_json",
+) -> None:
     """POST ``body`` as JSON to ``url``; after the last failed attempt keep it in the failed
-    posts dir (and succeed) or raise, as ``HTTPPoster.Post`` and ``addFailedPost`` do."""
+    posts dir (and succeed) or raise, as ``HTTPPoster.Post`` and ``addFailedPost`` do.
+
+    The CDR exporters pass their own content type, attempts, folder (``*none``: raise)
+    and transport; the actions use ``general.poster_attempts`` and ``failed_posts_dir``."""
     general = host.cfg().general
-    attempts = max(general.poster_attempts, 1)
+    attempts = max(general.poster_attempts if attempts is None else attempts, 1)
+    folder = general.failed_posts_dir if failed_dir is None else failed_dir
     session = await host.http_session()
     timeout = aiohttp.ClientTimeout(total=general.reply_timeout / 1e9 or None)
     verify: bool | ssl.SSLContext = not general.http_skip_tls_verify
@@ -86,7 +100,7 @@ async def post_json(host: ActionHost, url: str, body: bytes, *, module: str) -> 
             async with session.post(
                 url,
                 data=body,
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": content_type},
                 timeout=timeout,
                 ssl=verify,
             ) as resp:
@@ -100,14 +114,16 @@ async def post_json(host: ActionHost, url: str, body: bytes, *, module: str) -> 
         if attempt + 1 < attempts:
             await _fib_pause(attempt)
     text = str(error) or type(error).__name__
-    if general.failed_posts_dir == _NONE:
+    if folder == _NONE:
         raise TollgateError(text)
-    await asyncio.to_thread(_keep_failed, general.failed_posts_dir, url, module, body)
+    await asyncio.to_thread(_keep_failed, folder, url, module, body, transport)
 
 
-def _keep_failed(folder: str, url: str, module: str, body: bytes) -> None:
+def _keep_failed(
+    folder: str, url: str, module: str, body: bytes, transport: str = "*http_json"
+) -> None:
     """Write a post that could not be delivered where ``failed_posts_dir`` says."""
-    record = {"Path": url, "Format": "*http_json", "Module": module, "Body": body.decode()}
+    record = {"Path": url, "Format": transport, "Module": module, "Body": body.decode()}
     path = Path(folder) / f"{module.replace('>', '_')}_{uuid.uuid4().hex}.json"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -153,6 +153,8 @@ class CDRService:
     conns: Callable[[], ConnManager]
     stordb: Callable[[], StorDB | None]
     sleep: Callable[[float], Any] = asyncio.sleep
+    # online_cdr_exports: set by the engine to ExportService.online (tollgate.exporters)
+    online_export: Callable[[list[CDR]], Awaitable[bool]] | None = None
     _seen: _SeenIDs = field(default_factory=_SeenIDs)
     _cost_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -264,11 +266,11 @@ class CDRService:
         if flags.store:
             await self._store(cdrs, rater, flags.rerate)
         partial = False
-        if flags.export and cfg.online_cdr_exports:
-            logger.error(
-                "<CDRs> online_cdr_exports %s: CDR exporters are not built yet",
-                list(cfg.online_cdr_exports),
-            )
+        if (  # online_cdr_exports: the exporters' hook (tollgate.exporters)
+            flags.export
+            and cfg.online_cdr_exports
+            and (self.online_export is None or not await self.online_export(cdrs))
+        ):
             partial = True
         if flags.thresholds:
             for ev in events:
