@@ -12,8 +12,9 @@ from decimal import (
 )
 from enum import StrEnum
 from functools import cache
+from math import ceil, floor, modf
 
-__all__ = ["Rounding", "money", "round_money"]
+__all__ = ["Rounding", "go_middle", "money", "round_money"]
 
 _HALF = Decimal("0.5")
 
@@ -85,3 +86,26 @@ def money(value: Decimal) -> Decimal:
     if value == value.to_integral_value():
         return Decimal(int(value))
     return value.normalize()
+
+
+_POW10 = [10.0**n for n in range(16)]  # math.Pow(10, n): exact for these n
+
+
+def go_middle(value: float, decimals: int) -> Decimal:
+    """``utils.Round(value, decimals, *middle)`` on a float64, as Go computes it, printed as
+    Go prints the result (shortest form).
+
+    Rating uses it where CGRateS divides in float64 and rounds the quotient (a timespan's
+    ``duration * rate / unit`` and its split into increments): a quotient that is a tie in
+    decimal (0.06667 / 2 = 0.033335) is not one in binary (0.0333349999...), and CGRateS
+    rounds it down. The inputs are exact Decimals and the result is a Decimal; only the tie
+    is decided as CGRateS decides it.
+    """
+    pow10 = _POW10[decimals] if decimals < 16 else 10.0**decimals
+    scaled = value * pow10
+    frac, _ = modf(scaled)
+    rounded = ceil(scaled) if frac >= 0.5 else floor(scaled)
+    result = rounded / pow10
+    if result == int(result) and abs(result) < 2**53:
+        return Decimal(int(result))
+    return Decimal(repr(result))

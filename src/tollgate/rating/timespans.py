@@ -14,7 +14,7 @@ from decimal import Decimal
 from tollgate.core.durations import SECOND
 from tollgate.core.times import fixed_offset
 from tollgate.rating.models import Rate, RateInterval, RITiming, local_date
-from tollgate.rating.rounding import Rounding, round_money
+from tollgate.rating.rounding import Rounding, go_middle, round_money
 
 __all__ = [
     "UNTIMED",
@@ -280,9 +280,10 @@ class TimeSpan:
         return self._cost_at(rate, rounding_decimals)
 
     def _cost_at(self, rate: Rate, rounding_decimals: int) -> Decimal:
-        """:meth:`interval_cost` for the rate group already looked up."""
-        raw = Decimal(self.time_end - self.time_start) * rate.value / Decimal(rate.rate_unit)
-        return round_money(raw, rounding_decimals, _MIDDLE)
+        """:meth:`interval_cost` for the rate group already looked up (the rounding of the
+        quotient decided as CGRateS's float64 decides it, see :func:`go_middle`)."""
+        raw = float(self.time_end - self.time_start) * float(rate.value) / float(rate.rate_unit)
+        return go_middle(raw, rounding_decimals)
 
     def calculate_cost(self, rounding_decimals: int) -> Decimal:
         if not self.increments:
@@ -305,9 +306,7 @@ class TimeSpan:
         if count <= 0:
             self.cost = _ZERO
             return
-        each = round_money(
-            self._cost_at(rate, rounding_decimals) / count, rounding_decimals, _MIDDLE
-        )
+        each = go_middle(float(self._cost_at(rate, rounding_decimals)) / count, rounding_decimals)
         self.increments.append(Increment(rate.rate_increment, each, count))
         self.cost = each * count
 

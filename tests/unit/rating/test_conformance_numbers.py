@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from tollgate.rating.args import (
     RatingPlanCostArg,
 )
 from tollgate.rating.convert import convert_tariff_plan
+from tollgate.rating.rounding import go_middle
 from tollgate.rating.service import RatingSettings
 from tollgate.tariffplans import read_folder
 
@@ -282,3 +284,12 @@ def test_rals_rating_plans_cost_tries_plans_in_order():
     assert reply["EventCost"]["Cost"] == 0.7169
     with pytest.raises(Exception, match=r"^MANDATORY_IE_MISSING: \[RatingPlanIDs Usage\]$"):
         api.get_rating_plans_cost(RatingPlanCostArg(Destination="1", SetupTime="*now"), CTX)
+
+
+def test_quotient_ties_are_decided_as_cgrates_float64_decides_them() -> None:
+    # 0.06667 / 2 is 0.033335 in decimal but 0.0333349999... in binary: CGRateS rounds down
+    assert go_middle(0.06667 / 2, 5) == Decimal("0.03333")
+    assert go_middle(0.125, 2) == Decimal("0.13")  # an exact binary tie rounds up
+    assert go_middle(-0.125, 2) == Decimal("-0.13")  # Modf's negative fraction: floor
+    assert go_middle(0.1 * 70 / 60, 5) == Decimal("0.11667")
+    assert go_middle(2.0, 5) == Decimal(2)
