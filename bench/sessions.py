@@ -10,8 +10,8 @@ ChargerS (the tutorial's *default and *raw runs) over ``*internal``, ``debit_int
 and account ``bench`` with a balance the run cannot spend. Each of ``--conns`` BiJSON
 connections works as one OpenSIPS worker: one request at a time, json-c spaced output.
 The ``--sessions`` calls are spread over them; each call runs its lifecycle again and again
-(prepaid, subject 1001 to 1002, 60s per update). ProcessCDR fails until CDRs serve
-``CDRsV1.ProcessEvent`` (``--no-cdr`` leaves it out); failures are counted, not fatal.
+(prepaid, subject 1001 to 1002, 60s per update); ProcessCDR stores the CDRs of both runs
+in the StorDB (``--no-cdr`` leaves it out); failures are counted, not fatal.
 
 Memory: the engine's RSS is read (``/proc/<pid>/status``) with no session, then with
 ``--sessions`` calls initiated and held, and the difference divided by their number.
@@ -44,6 +44,7 @@ CONFIG: dict[str, Any] = {
     "schedulers": {"enabled": True},
     "apiers": {"enabled": True, "scheduler_conns": ["*internal"]},
     "chargers": {"enabled": True},
+    "cdrs": {"enabled": True, "rals_conns": ["*internal"]},
     "sessions": {
         "enabled": True,
         "chargers_conns": ["*internal"],

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -85,8 +86,20 @@ AccountRemovedHook = Callable[[str], Awaitable[None]]
 ChangeHook = Callable[[StoredAccount, Sequence[BalanceChange]], Awaitable[None]]
 
 
+# The durability acknowledgements of the account writes made under the innermost
+# ``locked()`` of the running task (see _Guardian).
+_PENDING_ACKS: ContextVar[list[Awaitable[None]] | None] = ContextVar("pending_acks", default=None)
+
+
 class _Guardian:
-    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+    """One asyncio lock per key, dropped when nobody holds or waits for it.
+
+    Writes made under the lock are in memory (visible to the next holder) at once; their
+    durability is awaited after the lock is let go and before the block is left, so the
+    caller still answers only once its change is durable, while the next change of the
+    same account does not wait for this one's fsync (group commit). The DataDB's log keeps
+    write order, so a later change is never durable without an earlier one.
+    """
 
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -95,15 +108,20 @@ class _Guardian:
     async def __call__(self, key: str) -> AsyncIterator[None]:
         lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
         self._locks[key] = (lock, users + 1)
+        acks: list[Awaitable[None]] = []
+        token = _PENDING_ACKS.set(acks)
         try:
             async with lock:
                 yield
         finally:
+            _PENDING_ACKS.reset(token)
             lock, users = self._locks[key]
             if users == 1:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+        for ack in acks:
+            await ack
 
     def __len__(self) -> int:
         return len(self._locks)
@@ -171,7 +189,12 @@ class AccountService:
 
     async def _save(self, stored: StoredAccount) -> None:
         stored.account.UpdateTime = format_rfc3339(self.clock())
-        await self.db.set(ACCOUNTS, stored.account.ID, _encoder.encode(stored))
+        ack = await self.db.set_deferred(ACCOUNTS, stored.account.ID, _encoder.encode(stored))
+        pending = _PENDING_ACKS.get()
+        if pending is None:  # not under locked(): wait here
+            await ack
+        else:
+            pending.append(ack)
 
     async def get(self, account_id: str) -> Account:
         """The account, or NOT_FOUND."""

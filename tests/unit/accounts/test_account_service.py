@@ -160,3 +160,47 @@ async def test_wire_shapes(service: AccountService) -> None:
     assert legacy["Id"] == "*out:cgrates.org:1001"
     [old] = legacy["BalanceMap"]["*voice*out"]
     assert (old["Id"], old["DestinationIds"], old["Value"]) == ("V", "NAT;RET", 60_000_000_000)
+
+
+class _HeldAcks:
+    """An InternalDataDB wrapper whose write acknowledgements the test releases by hand."""
+
+    def __init__(self, db: InternalDataDB) -> None:
+        self.db = db
+        self.acks: list[asyncio.Future[None]] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.db, name)
+
+    async def set_deferred(self, kind: str, key: str, value: bytes) -> asyncio.Future[None]:
+        durable = await self.db.set_deferred(kind, key, value)
+        held: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def release_after() -> None:
+            await durable
+            await held
+
+        self.acks.append(held)
+        return asyncio.ensure_future(release_after())
+
+
+async def test_the_next_change_does_not_wait_for_the_previous_ones_durability(
+    db: InternalDataDB,
+) -> None:
+    held = _HeldAcks(db)
+    service = AccountService(lambda: held, clock=lambda: NOW)  # type: ignore[arg-type,return-value]
+    bf = balance_filter({"ID": "M"})
+    first = asyncio.create_task(service.topup(ACC, "*monetary", bf, Decimal(1), reset=False))
+    second = asyncio.create_task(service.topup(ACC, "*monetary", bf, Decimal(2), reset=False))
+    for _ in range(100):  # both write, under the lock one after the other
+        await asyncio.sleep(0)
+    assert len(held.acks) == 2
+    assert not first.done()  # neither answers before it is durable
+    assert not second.done()
+    stored = await service.load(ACC)
+    assert stored is not None
+    assert stored.account.BalanceMap is not None
+    assert stored.account.BalanceMap["*monetary"][0].Value == 3  # the second saw the first
+    for ack in held.acks:
+        ack.set_result(None)
+    await asyncio.gather(first, second)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Generator, Mapping, Sequence
 from enum import StrEnum
 from types import TracebackType
 from typing import Self
@@ -18,6 +18,17 @@ from typing import Self
 __all__ = ["DataDB", "DataDBType"]
 
 logger = logging.getLogger(__name__)
+
+
+class _Done:
+    """An awaitable that is already complete (no event loop needed to build it)."""
+
+    def __await__(self) -> Generator[None, None, None]:
+        return
+        yield
+
+
+_DONE = _Done()
 
 
 class DataDBType(StrEnum):
@@ -49,6 +60,13 @@ class DataDB(abc.ABC):
     @abc.abstractmethod
     async def set(self, kind: str, key: str, value: bytes) -> None:
         """Store ``value``; returns once durable per the backend's policy."""
+
+    async def set_deferred(self, kind: str, key: str, value: bytes) -> Awaitable[None]:
+        """Store ``value`` so that later reads see it; the returned awaitable completes once
+        it is durable. Writes keep their order: a later write is never durable before an
+        earlier one. (This default waits for durability before returning.)"""
+        await self.set(kind, key, value)
+        return _DONE
 
     @abc.abstractmethod
     async def set_many(self, kind: str, items: Mapping[str, bytes]) -> None:

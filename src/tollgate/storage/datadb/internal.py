@@ -40,7 +40,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 
@@ -235,6 +235,14 @@ class InternalDataDB(DataDB):
         _check_names(kind, (key,))
         await self._commit(SetRecord(kind, key, _as_bytes(value)))
 
+    async def set_deferred(self, kind: str, key: str, value: bytes) -> Awaitable[None]:
+        """Apply now; the future completes when the log holds the record per the policy.
+
+        Records reach the log in the order they were applied, so a later write is never
+        durable before an earlier one (the account lock can be let go before the wait)."""
+        _check_names(kind, (key,))
+        return self._commit_nowait(SetRecord(kind, key, _as_bytes(value)))
+
     async def set_many(self, kind: str, items: Mapping[str, bytes]) -> None:
         _check_names(kind, items)
         if items:
@@ -256,11 +264,15 @@ class InternalDataDB(DataDB):
 
     async def _commit(self, record: Record) -> None:
         """Apply ``record`` to memory now; return once the log holds it per the policy."""
+        await self._commit_nowait(record)
+
+    def _commit_nowait(self, record: Record) -> asyncio.Future[None]:
+        """Apply ``record`` to memory now; the future completes once the log holds it."""
         self._check_writable()
         framed = encode_record(record)
         self._apply(record)
         self._unacked += 1
-        await self._enqueue(framed)
+        return self._enqueue_nowait(framed)
 
     async def _barrier(self) -> None:
         """Return once every write applied before this call is acknowledged."""
@@ -268,10 +280,13 @@ class InternalDataDB(DataDB):
             await self._enqueue(b"")
 
     async def _enqueue(self, framed: bytes) -> None:
+        await self._enqueue_nowait(framed)
+
+    def _enqueue_nowait(self, framed: bytes) -> asyncio.Future[None]:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((framed, done))
         self._wake.set()
-        await done
+        return done
 
     def _apply(self, record: Record) -> None:
         """The one place records change memory, for live writes and replay alike."""
