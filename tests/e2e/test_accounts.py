@@ -125,3 +125,51 @@ def test_bad_input_is_refused(
 ) -> None:
     with pytest.raises(RpcError, match=error):
         _call(engine, method, params)
+
+
+OFFPEAK_PLAN = {
+    "Destinations.csv": "#Id,Prefix\nNAT,0723\n",
+    "Timings.csv": "#Tag,Years,Months,MonthDays,WeekDays,Time\n"
+    "OFFPEAK,*any,*any,*any,*any,19:00:00\n",
+    "Rates.csv": "#Id,ConnectFee,Rate,RateUnit,RateIncrement,GroupIntervalStart\n"
+    "RT_SEC,0,0.6,60s,1s,0s\n",
+    "DestinationRates.csv": "#Id,DestinationId,RatesTag,RoundingMethod,RoundingDecimals,"
+    "MaxCost,MaxCostStrategy\nDR_NAT,NAT,RT_SEC,*middle,4,0,\n",
+    "RatingPlans.csv": "#Id,DestinationRatesId,TimingTag,Weight\nRP_STD,DR_NAT,*any,10\n",
+    "RatingProfiles.csv": "#Tenant,Category,Subject,ActivationTime,RatingPlanId,"
+    "RatesFallbackSubject\ncgrates.org,call,*any,2014-01-01T00:00:00Z,RP_STD,\n",
+}
+
+
+def _cd(start: str, end: str) -> dict[str, Any]:
+    return {"Category": "call", "Tenant": T, "Account": "night", "Subject": "night",
+            "Destination": "0723", "TimeStart": start, "TimeEnd": end}  # fmt: skip
+
+
+def test_a_balance_with_timing_ids_pays_only_inside_its_timing(
+    engine: EngineProcess, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    for name, text in OFFPEAK_PLAN.items():
+        (plan / name).write_text(text)
+    assert _call(engine, "APIerSv1.LoadTariffPlanFromFolder", {"FolderPath": str(plan)}) == "OK"
+    params = {"Tenant": T, "Account": "night", "BalanceType": "*monetary", "Value": 5,
+              "Balance": {"ID": "OFFPEAK_MONEY", "TimingIDs": "OFFPEAK"}}  # fmt: skip
+    assert _call(engine, "APIerSv1.SetBalance", params) == "OK"
+    [money] = _balances(engine, "night", "*monetary")
+    assert money["TimingIDs"] == {"OFFPEAK": True}
+    assert money["Timings"][0]["StartTime"] == "19:00:00"
+
+    morning = _cd("2024-01-15T10:00:00Z", "2024-01-15T10:01:00Z")
+    assert _call(engine, "Responder.GetMaxSessionTime", morning) == 0
+    assert _call(engine, "Responder.MaxDebit", morning)["Cost"] == 0
+    assert _balances(engine, "night", "*monetary")[0]["Value"] == 5
+    evening = _cd("2024-01-15T20:00:00Z", "2024-01-15T20:01:00Z")
+    assert _call(engine, "Responder.GetMaxSessionTime", evening) == 60 * 10**9
+    assert _call(engine, "Responder.MaxDebit", evening)["Cost"] == 0.6
+    assert _balances(engine, "night", "*monetary")[0]["Value"] == 4.4
+
+    unknown = {**params, "Balance": {"ID": "X", "TimingIDs": "NOPE"}}
+    with pytest.raises(RpcError, match=r"^could not find timing: NOPE$"):
+        _call(engine, "APIerSv1.SetBalance", unknown)

@@ -41,6 +41,7 @@ from tollgate.accounts.service import (
     BalanceChange,
     removes_account,
 )
+from tollgate.accounts.timings import balance_timings
 from tollgate.core.config import Config
 from tollgate.core.errors import NotFoundError, PartiallyExecutedError, ServerError, TollgateError
 from tollgate.core.times import GoTime, parse_time_detect_layout
@@ -295,6 +296,11 @@ class ActionService:
         action = state.actions[index]
         kind = action.action_type
         try:
+            bf = state.filters[index]
+            if bf.TimingIDs is not None and bf.Timings is None:
+                # the balance it sets takes the timings its TimingIDs name, as now stored
+                timings = await balance_timings(self.db, bf.TimingIDs)
+                state.filters[index] = msgspec.structs.replace(bf, Timings=timings)
             if kind in ACCOUNT_ACTIONS:
                 ACCOUNT_ACTIONS[kind](state, index)
             elif kind in self._effects:

@@ -256,6 +256,7 @@ def apply_filter(bf: StoredBalanceFilter, expiration: str | None = None) -> Bala
         Categories=dict(bf.Categories) if bf.Categories is not None else None,
         SharedGroups=dict(bf.SharedGroups) if bf.SharedGroups is not None else None,
         TimingIDs=dict(bf.TimingIDs) if bf.TimingIDs is not None else None,
+        Timings=list(bf.Timings) if bf.Timings is not None else None,
         Disabled=bf.Disabled,
         Blocker=bf.Blocker,
     )

@@ -21,6 +21,7 @@ from tollgate.accounts.models import (
     legacy_account,
 )
 from tollgate.accounts.service import AccountService
+from tollgate.accounts.timings import balance_timings
 from tollgate.accounts.triggers import TriggerService, legacy_trigger
 from tollgate.core.api import Api, CallContext, rpc_method
 from tollgate.core.errors import MandatoryIeMissingError, NotFoundError, mandatory_missing
@@ -141,8 +142,14 @@ class _Accounts(Api):
             account_id, trigger_ids, overwrite=overwrite_triggers
         )
 
+    async def _with_timings(self, bf: BalanceFilter) -> BalanceFilter:
+        """The balance takes the timings its TimingIDs name (``could not find timing``)."""
+        if bf.TimingIDs is not None:
+            bf.Timings = await balance_timings(self.service.db, bf.TimingIDs)
+        return bf
+
     async def _set_balance(self, args: AttrSetBalance) -> str:
-        bf = _set_balance_filter(args, self.timezone)
+        bf = await self._with_timings(_set_balance_filter(args, self.timezone))
         await self.service.set_balance(_account_id(args.Tenant, args.Account), args.BalanceType, bf)
         return "OK"
 
@@ -196,7 +203,7 @@ class APIerSv1Accounts(_Accounts):
 
     async def _modify(self, args: AttrAddBalance, *, debit: bool) -> str:
         _require(args, "Tenant", "Account", "BalanceType", "Value")
-        bf = balance_filter(args.Balance, self.timezone)
+        bf = await self._with_timings(balance_filter(args.Balance, self.timezone))
         amount = money(abs(args.Value))
         bf.Value = amount
         change = self.service.debit if debit else self.service.topup

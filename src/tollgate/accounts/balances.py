@@ -53,6 +53,9 @@ class BalanceFilter(msgspec.Struct, kw_only=True):
     Categories: dict[str, bool] | None = None
     SharedGroups: dict[str, bool] | None = None
     TimingIDs: dict[str, bool] | None = None
+    # what TimingIDs name, filled from the stored timings (accounts.timings) before the
+    # filter is applied; not matched on, copied onto the balances it sets
+    Timings: list[dict[str, Any]] | None = None
     Disabled: bool | None = None
     Blocker: bool | None = None
 
@@ -146,7 +149,9 @@ def modify_balance(balance: Balance, bf: BalanceFilter) -> None:
     for name in BalanceFilter.__struct_fields__:
         value = getattr(bf, name)
         if value is not None and name != "Uuid":
-            setattr(balance, name, dict(value) if isinstance(value, dict) else value)
+            if isinstance(value, dict | list):
+                value = value.copy()
+            setattr(balance, name, value)
 
 
 def _new_balance(bf: BalanceFilter) -> Balance:

@@ -6,17 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from typing import Any
 
 from tollgate.accounts.balances import is_expired
 from tollgate.accounts.debit_models import DebitContext, Held, PrefixesFn, Where
 from tollgate.accounts.models import Account, Balance, BalanceType
 from tollgate.accounts.shared_groups import order_by_strategy
-from tollgate.rating import (
-    CallDescriptor,
-    RITiming,
-    ToR,
-)
+from tollgate.accounts.timings import compiled_timings
+from tollgate.rating import CallDescriptor, ToR
 
 __all__ = [
     "all_balances_for_prefix",
@@ -35,24 +31,16 @@ _GENERIC = BalanceType.GENERIC
 # -- which balances may pay ---------------------------------------------------------------
 
 
-def _timing(data: Mapping[str, Any]) -> RITiming:
-    return RITiming(
-        years=tuple(data.get("Years") or ()),
-        months=tuple(data.get("Months") or ()),
-        month_days=tuple(data.get("MonthDays") or ()),
-        week_days=tuple(data.get("WeekDays") or ()),
-        start_time=data.get("StartTime") or "00:00:00",
-        end_time=data.get("EndTime") or "",
-    )
-
-
 def is_active(balance: Balance, at: int, tz: dt.tzinfo) -> bool:
-    """``Balance.IsActiveAt``: not disabled, and one of its timings (if any) active."""
+    """``Balance.IsActiveAt``: not disabled, and one of its timings (if any) active.
+
+    ``Timings`` are filled from the balance's ``TimingIDs`` when it is set
+    (:mod:`tollgate.accounts.timings`)."""
     if balance.Disabled:
         return False
     if not balance.Timings:
         return True
-    return any(_timing(t).is_active_at(at, tz) for t in balance.Timings)
+    return any(t.is_active_at(at, tz) for t in compiled_timings(balance.Timings))
 
 
 def _precision(dests: Mapping[str, bool], number: str, prefixes_of: PrefixesFn) -> int:
