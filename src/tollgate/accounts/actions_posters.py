@@ -32,7 +32,7 @@ from tollgate.core.errors import TollgateError
 from tollgate.core.wire import encode
 from tollgate.rpc.pool import ConnManager
 
-__all__ = ["POSTER_ACTIONS", "ActionHost", "account_json", "post_json", "send_mail"]
+__all__ = ["POSTER_ACTIONS", "ActionHost", "account_json", "deliver", "post_json", "send_mail"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,28 +89,62 @@ async def post_json(
     The CDR exporters pass their own content type, attempts, folder (``*none``: raise)
     and transport; the actions use ``general.poster_attempts`` and ``failed_posts_dir``."""
     general = host.cfg().general
-    attempts = max(general.poster_attempts if attempts is None else attempts, 1)
-    folder = general.failed_posts_dir if failed_dir is None else failed_dir
-    session = await host.http_session()
     timeout = aiohttp.ClientTimeout(total=general.reply_timeout / 1e9 or None)
     verify: bool | ssl.SSLContext = not general.http_skip_tls_verify
+
+    async def send() -> None:
+        session = await host.http_session()
+        async with session.post(
+            url,
+            data=body,
+            headers={"Content-Type": content_type},
+            timeout=timeout,
+            ssl=verify,
+        ) as resp:
+            await resp.read()
+            if resp.status > 299:
+                raise TollgateError(f"unexpected status code received: {resp.status}")
+
+    await deliver(
+        host,
+        send,
+        url,
+        body,
+        module=module,
+        attempts=attempts,
+        failed_dir=failed_dir,
+        transport=transport,
+        poster="HTTPPoster",
+    )
+
+
+async def deliver(
+    host: ActionHost,
+    send: Callable[[], Awaitable[None]],
+    url: str,
+    body: bytes,
+    *,
+    module: str,
+    attempts: int | None = None,
+    failed_dir: str | None = None,
+    transport: str = "*http_json",
+    poster: str = "HTTPPoster",
+) -> None:
+    """Run ``send`` up to ``attempts`` times (``general.poster_attempts`` when None) with
+    CGRateS's growing pauses; when every attempt failed keep ``body`` in the failed posts
+    folder (``general.failed_posts_dir`` when None) and return, or raise TollgateError
+    when the folder is ``*none``. Shared by the HTTP and the AMQP posters."""
+    general = host.cfg().general
+    attempts = max(general.poster_attempts if attempts is None else attempts, 1)
+    folder = general.failed_posts_dir if failed_dir is None else failed_dir
     error: Exception | None = None
     for attempt in range(attempts):
         try:
-            async with session.post(
-                url,
-                data=body,
-                headers={"Content-Type": content_type},
-                timeout=timeout,
-                ssl=verify,
-            ) as resp:
-                await resp.read()
-                if resp.status > 299:
-                    raise TollgateError(f"unexpected status code received: {resp.status}")
+            await send()
             return
         except (aiohttp.ClientError, TimeoutError, TollgateError, ValueError) as exc:
             error = exc
-            logger.warning("<HTTPPoster> posting to %s, attempt %d: %s", url, attempt + 1, exc)
+            logger.warning("<%s> posting to %s, attempt %d: %s", poster, url, attempt + 1, exc)
         if attempt + 1 < attempts:
             await _fib_pause(attempt)
     text = str(error) or type(error).__name__

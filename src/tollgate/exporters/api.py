@@ -5,7 +5,7 @@ Synchronous, Attempts, FieldSeparator, ExportID, ExportFileName); the older top-
 spellings (and UsageMultiplyFactor, CostMultiplyFactor, RoundingDecimals) are read too,
 ``ExportArgs`` winning. Files are ``<ExportPath>/cdre_<ExportID>.<csv|fwv>`` (ExportID the
 Unix time unless given); for the HTTP formats ``cdre_<ExportID>.<format>`` is joined to the
-URL's path, as v0.10 does.
+URL's path, as v0.10 does; an AMQP URL is used as it is (its path names the vhost).
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from tollgate.cdrs.service import CDRService
 from tollgate.core.api import Api, CallContext, rpc_method
 from tollgate.core.config import Config
 from tollgate.core.errors import MandatoryIeMissingError, ServerError, TollgateError
+from tollgate.exporters.amqp import AMQP_FORMATS
 from tollgate.exporters.exporter import FILE_CSV, FILE_FWV, QUEUE_FORMATS
 from tollgate.exporters.service import SUPPORTED_FORMATS, ExportService, settings_from_profile
 from tollgate.filters import as_string
 from tollgate.rating import money
 
-__all__ = ["APIerSv1Exports", "ArgExportCDRs", "RplExportedCDRs"]
+__all__ = ["APIerSv1Exports", "ArgExportCDRs", "ArgsReplayFailedPosts", "RplExportedCDRs"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,14 @@ class ArgExportCDRs(RPCCDRsFilter, kw_only=True):
     CostMultiplyFactor: Decimal | None = None
     RoundingDecimals: int | None = None
     Verbose: bool = False
+
+
+class ArgsReplayFailedPosts(msgspec.Struct, kw_only=True):
+    """``v1.ArgsReplyFailedPosts``: folders default to ``general.failed_posts_dir``."""
+
+    FailedRequestsInDir: str | None = None
+    FailedRequestsOutDir: str | None = None
+    Modules: list[str] | None = None
 
 
 class RplExportedCDRs(msgspec.Struct):
@@ -101,7 +110,7 @@ def _overrides(args: ArgExportCDRs) -> dict[str, Any]:
 
 
 class APIerSv1Exports(Api):
-    """APIerSv1.ExportCDRs."""
+    """APIerSv1.ExportCDRs and APIerSv1.ReplayFailedPosts."""
 
     namespace = "APIerSv1"
 
@@ -155,6 +164,8 @@ class APIerSv1Exports(Api):
         file_name = as_string(over.get("ExportFileName", "")) or f"cdre_{export_id}.{ext}"
         if export_format in (FILE_CSV, FILE_FWV):
             settings.export_path = posixpath.join(export_dir, file_name)
+        elif export_format in AMQP_FORMATS:
+            settings.export_path = export_dir  # the broker URL: its path is the vhost
         else:
             url = urllib.parse.urlsplit(export_dir)
             joined = posixpath.join(url.path or "/", file_name)
@@ -192,3 +203,16 @@ class APIerSv1Exports(Api):
             reply.ExportedCGRIDs = list(exporter.positive)
             reply.UnexportedCGRIDs = dict(exporter.negative)
         return reply
+
+    @rpc_method("ReplayFailedPosts")
+    async def replay_failed_posts(self, args: ArgsReplayFailedPosts, ctx: CallContext) -> str:
+        """Post again what ``failed_posts_dir`` (or FailedRequestsInDir) keeps, for the
+        given module prefixes (``cdr``, ``act>*http_post``...; all when empty); what fails
+        again goes to FailedRequestsOutDir (default: stays where it is; ``*none``: dropped)."""
+        folder = self.cfg().general.failed_posts_dir
+        in_dir = args.FailedRequestsInDir or folder
+        out_dir = args.FailedRequestsOutDir or in_dir
+        if in_dir == "*none":
+            raise MandatoryIeMissingError("FailedRequestsInDir")
+        await self.exports.replay_failed(in_dir, out_dir, args.Modules or [])
+        return "OK"

@@ -3,8 +3,9 @@
 Each CDR with a CGRID that passes the profile's filters is exported: for ``*file_csv`` and
 ``*file_fwv`` its record becomes a row (written after all of them, header first and
 trailer last, both composed after the rows so their ``*handler`` fields see the totals);
-for the HTTP formats it is posted (``*http_post`` its fields form-encoded,
-``*http_json_map`` its fields as a JSON object, ``*http_json_cdr`` the whole CDR as JSON).
+for the HTTP and AMQP formats it is posted (``*http_post`` its fields form-encoded,
+``*http_json_map``/``*amqp_json_map`` its fields as a JSON object,
+``*http_json_cdr``/``*amqp_json_cdr`` the whole CDR as JSON).
 Exported CDRs count into the statistics: first/last AnswerTime, number of records, usage
 per ToR, total cost (rounded to ``general.rounding_decimals`` as it adds up), first/last
 OrderID; a CDR that fails is kept with its error by CGRID.
@@ -66,17 +67,22 @@ FILE_FWV: Final = "*file_fwv"
 HTTP_POST: Final = "*http_post"
 HTTP_JSON_CDR: Final = "*http_json_cdr"
 HTTP_JSON_MAP: Final = "*http_json_map"
+AMQP_JSON_CDR: Final = "*amqp_json_cdr"
+AMQP_JSON_MAP: Final = "*amqp_json_map"
 FILE_FORMATS: Final = frozenset({FILE_CSV, FILE_FWV})
-POST_FORMATS: Final = frozenset({HTTP_POST, HTTP_JSON_CDR, HTTP_JSON_MAP})
+POST_FORMATS: Final = frozenset(
+    {HTTP_POST, HTTP_JSON_CDR, HTTP_JSON_MAP, AMQP_JSON_CDR, AMQP_JSON_MAP}
+)
 # formats v0.10 knows but Tollgate does not post to yet (see docs/exports.md)
 QUEUE_FORMATS: Final = frozenset(
-    {"*amqp_json_cdr", "*amqp_json_map", "*amqpv1_json_map", "*sqs_json_map", "*s3_json_map",
-     "*kafka_json_map"}
-)  # fmt: skip
+    {"*amqpv1_json_map", "*sqs_json_map", "*s3_json_map", "*kafka_json_map"}
+)
 CONTENT_TYPES: Final = {
     HTTP_POST: "application/x-www-form-urlencoded",
     HTTP_JSON_CDR: "application/json",
     HTTP_JSON_MAP: "application/json",
+    AMQP_JSON_CDR: "application/json",
+    AMQP_JSON_MAP: "application/json",
 }
 _ZERO = Decimal(0)
 
@@ -279,7 +285,7 @@ class CDRExporter:
             if record:
                 self.content.append([value for _, value in record])
             return
-        if s.export_format == HTTP_JSON_CDR:
+        if s.export_format in (HTTP_JSON_CDR, AMQP_JSON_CDR):
             body = encode(cdr.to_reply())
         else:
             record = await export_record(
@@ -287,7 +293,7 @@ class CDRExporter:
             )
             if s.export_format == HTTP_POST:
                 body = urllib.parse.urlencode(dict(record)).encode()
-            elif s.export_format == HTTP_JSON_MAP:
+            elif s.export_format in (HTTP_JSON_MAP, AMQP_JSON_MAP):
                 body = encode(dict(record))
             else:
                 raise TollgateError(f"unsupported exportFormat: <{s.export_format}>")

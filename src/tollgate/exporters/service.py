@@ -4,19 +4,28 @@ with ``*export``).
 
 Posting reuses the actions' HTTP poster (``accounts.actions_posters.post_json``) and the
 ActionService as its host: one HTTP session, the same retry pauses and failed-post files.
+The AMQP formats publish through :class:`~tollgate.exporters.amqp.AMQPPoster` with the
+same attempts, pauses and failed-post files.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
 
-from tollgate.accounts.actions_posters import ActionHost, post_json
+import msgspec
+
+from tollgate.accounts.actions_posters import ActionHost, deliver, post_json
 from tollgate.cdrs.models import CDR
-from tollgate.core.errors import TollgateError
+from tollgate.core.errors import ServerError, TollgateError
+from tollgate.exporters.amqp import AMQP_FORMATS, AMQPPoster
 from tollgate.exporters.exporter import (
+    CONTENT_TYPES,
     FILE_FORMATS,
     POST_FORMATS,
     CDRExporter,
@@ -29,11 +38,12 @@ if TYPE_CHECKING:
     from tollgate.core.config.service_sections import CdreCfg
     from tollgate.filters import FilterService
 
-__all__ = ["ONLINE_EXPORT_ID", "ExportService", "settings_from_profile"]
+__all__ = ["ONLINE_EXPORT_ID", "ExportService", "KeptPost", "settings_from_profile"]
 
 logger = logging.getLogger(__name__)
 
 ONLINE_EXPORT_ID = "CDRSReplication"
+_NONE: Final = "*none"
 SUPPORTED_FORMATS = FILE_FORMATS | POST_FORMATS
 
 
@@ -62,6 +72,11 @@ class ExportService:
 
     host: ActionHost
     filters: FilterService
+    amqp: AMQPPoster = field(default_factory=AMQPPoster)
+
+    async def close(self) -> None:
+        """Close the AMQP links (engine shutdown)."""
+        await self.amqp.close()
 
     async def pass_filters(self, tenant: str, ids: Sequence[str], dp: DataProvider) -> bool:
         return await self.filters.pass_filters(tenant, ids, dp)
@@ -70,6 +85,23 @@ class ExportService:
         self, url: str, body: bytes, *, content_type: str, attempts: int,
         failed_dir: str | None, transport: str,
     ) -> None:  # fmt: skip
+        if transport in AMQP_FORMATS:
+
+            async def send() -> None:
+                await self.amqp.publish(url, body, content_type=content_type)
+
+            await deliver(
+                self.host,
+                send,
+                url,
+                body,
+                module="cdr",
+                attempts=attempts,
+                failed_dir=failed_dir,
+                transport=transport,
+                poster="AMQPPoster",
+            )
+            return
         await post_json(
             self.host,
             url,
@@ -116,3 +148,64 @@ class ExportService:
             if exporter.negative:
                 ok = False
         return ok
+
+    async def replay_failed(
+        self, in_dir: str, out_dir: str, modules: Sequence[str]
+    ) -> tuple[int, int]:
+        """``APIerSv1.ReplayFailedPosts``: post again each kept post in ``in_dir`` whose
+        module starts with one of ``modules`` (all when empty), one attempt each. A post that
+        goes through is removed; one that fails again moves to ``out_dir`` (stays when it is
+        ``in_dir``, dropped when ``*none``). Returns (posted, failed again)."""
+        files = await asyncio.to_thread(_kept_posts, in_dir)
+        posted = failed = 0
+        for path in files:
+            try:
+                record = msgspec.json.decode(
+                    await asyncio.to_thread(path.read_bytes), type=KeptPost
+                )
+            except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+                logger.warning("<APIerSv1.ReplayFailedPosts> skipping %s: %s", path, exc)
+                continue
+            if modules and not any(record.Module.startswith(m) for m in modules):
+                continue
+            body = record.Body.encode()
+            content_type = CONTENT_TYPES.get(record.Format, "application/json")
+            try:
+                await self.post(
+                    record.Path, body, content_type=content_type, attempts=1,
+                    failed_dir=_NONE, transport=record.Format,
+                )  # fmt: skip
+            except TollgateError as exc:
+                failed += 1
+                logger.warning("<APIerSv1.ReplayFailedPosts> %s failed again: %s", path, exc)
+                if out_dir != in_dir:
+                    await asyncio.to_thread(_move_kept, path, out_dir)
+                continue
+            posted += 1
+            await asyncio.to_thread(path.unlink, True)
+        return posted, failed
+
+
+class KeptPost(msgspec.Struct):
+    """A post kept in ``failed_posts_dir`` (written by ``actions_posters.deliver``)."""
+
+    Path: str
+    Format: str
+    Module: str = ""
+    Body: str = ""
+
+
+def _kept_posts(folder: str) -> list[Path]:
+    root = Path(folder)
+    if not root.is_dir():
+        raise ServerError(f"open {folder}: no such file or directory")
+    return sorted(p for p in root.iterdir() if p.is_file() and p.suffix == ".json")
+
+
+def _move_kept(path: Path, out_dir: str) -> None:
+    if out_dir != _NONE:
+        target = Path(out_dir)
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), str(target / path.name))
+    else:
+        path.unlink(missing_ok=True)

@@ -31,7 +31,7 @@ from tollgate.core.errors import (
 from tollgate.core.wire import go_number
 from tollgate.sessions.control import cdr_flags
 from tollgate.sessions.events import ORIGIN_ID, SOURCE, event_string, get_set_cgrid
-from tollgate.sessions.flags import parse_flags
+from tollgate.sessions.flags import parse_flags, supplier_options
 from tollgate.sessions.models import (
     ArgsReplicateSessions,
     CGREventArgs,
@@ -47,11 +47,13 @@ from tollgate.sessions.models import (
     V1ProcessEventArgs,
     V1ProcessEventReply,
     V1ProcessMessageArgs,
+    V1ProcessMessageReply,
     V1TerminateSessionArgs,
     V1UpdateSessionArgs,
     V1UpdateSessionReply,
 )
 from tollgate.sessions.service import SessionService
+from tollgate.sessions.session import RunDescriptor
 from tollgate.sessions.subsystems import attributes_digest, is_not_found, suppliers_digest
 
 __all__ = ["SessionSv1", "SessionSv1Sessions", "client_id", "seconds"]
@@ -357,13 +359,13 @@ class SessionSv1Sessions(Api):
     @rpc_method("ProcessMessage")
     async def process_message(
         self, args: V1ProcessMessageArgs, ctx: CallContext
-    ) -> V1ProcessEventReply:
+    ) -> V1ProcessMessageReply:
         """Charge one event without keeping a session (Debit), with the other
         subsystems as flagged."""
         self._check("ProcessMessage")
         self._prepare(args)
         origin_id = self._origin_id(args)
-        reply = V1ProcessEventReply()
+        reply = V1ProcessMessageReply()
         if args.GetAttributes:
             reply.Attributes = await self._attributes(args, args.AttributeIDs)
         if args.AllocateResources:
@@ -396,9 +398,11 @@ class SessionSv1Sessions(Api):
     async def process_event(
         self, args: V1ProcessEventArgs, ctx: CallContext
     ) -> V1ProcessEventReply:
-        """Do what the Flags say: ``*attributes``, ``*resources:*authorize|*allocate|
-        *release``, ``*rals:*authorize|*initiate|*update|*terminate`` (``*fd`` forces the
-        duration), ``*suppliers[:*ignore_errors;*event_cost]``, ``*thresholds``,
+        """Do what the Flags say: ``*attributes``, ``*cost`` (the event's cost from
+        RALs, nothing debited), ``*resources:*authorize|*allocate|*release``,
+        ``*rals:*authorize|*initiate|*update|*terminate`` (``*fd`` forces the duration),
+        ``*suppliers[:*ignore_errors;*event_cost]`` (or ``*suppliers_ignore_errors``,
+        ``*suppliers_event_cost``, ``*suppliers_maxcost:<v>``), ``*thresholds``,
         ``*stats``, ``*cdrs``."""
         self._check("ProcessEvent")
         self._prepare(args)
@@ -407,6 +411,17 @@ class SessionSv1Sessions(Api):
         reply = V1ProcessEventReply()
         if "*attributes" in flags:
             reply.Attributes = await self._attributes(args, flags["*attributes"] or None)
+        if "*cost" in flags:
+            service = self.service
+            general = service.general
+            cd = RunDescriptor.of_event(
+                args.ID,
+                args.Tenant,
+                args.Event or {},
+                general.default_category,
+                general.default_timezone,
+            )
+            reply.Cost = await service.debits.event_cost(cd)
         if "*resources" in flags:
             if not self.service.settings.resources_conns:
                 raise NotConnectedError("ResourceS")
@@ -425,17 +440,14 @@ class SessionSv1Sessions(Api):
         if flags.get("*rals"):
             reply.MaxUsage = await self._rals(args, parse_flags(flags["*rals"]), ctx)
         if "*suppliers" in flags:
-            sub = parse_flags(flags["*suppliers"])
-            max_cost = (flags.get("*suppliers_maxcost") or [""])[0]
-            if "*event_cost" in sub:
-                max_cost = "*event_cost"
+            ignore_errors, max_cost = supplier_options(flags)
             reply.Suppliers = await self.service.subsystems.suppliers(
                 CGREventArgs(
                     Tenant=args.Tenant, ID=args.ID, Time=args.Time, Event=dict(args.Event or {})
                 ),
                 args.Limit,
                 args.Offset,
-                "*ignore_errors" in sub,
+                ignore_errors,
                 max_cost,
             )
         failed = False
@@ -585,6 +597,31 @@ class SessionSv1Sessions(Api):
             raise NotFoundError()
         ok = await self.service.control.force_disconnect([s.cgrid for s, _ in runs])
         return _OK if ok else "PARTIALLY_EXECUTED"
+
+    # -- the client side ---------------------------------------------------------------------
+
+    def _client_side(self, method: str, ctx: CallContext) -> TollgateError:
+        """``DisconnectSession`` and ``GetActiveSessionIDs`` are what SessionS calls on
+        its clients (the agents' ``V1DisconnectSession``/``V1GetActiveSessionIDs``, a
+        switch on BiJSON); v0.10's engine has no handler for them on any port, so a call
+        gets its RPC library's unknown-method answer, which these give word for word."""
+        if not self.service.enabled:
+            return not_served(self.namespace, method)
+        library = "birpc" if client_id(ctx) else "rpc"
+        return TollgateError(f"{library}: can't find method {self.namespace}.{method}")
+
+    @rpc_method("DisconnectSession")
+    def disconnect_session(self, args: Any, ctx: CallContext) -> str:
+        """A client-side method (SessionS asks a switch to hang up with it): answered as
+        v0.10 answers it, ``rpc: can't find method`` (``birpc:`` on BiJSON)."""
+        raise self._client_side("DisconnectSession", ctx)
+
+    @rpc_method("GetActiveSessionIDs")
+    def get_active_session_ids(self, args: Any, ctx: CallContext) -> list[Any]:
+        """A client-side method (channel sync asks the switches for their calls with
+        it): answered as v0.10 answers it, ``rpc: can't find method`` (``birpc:`` on
+        BiJSON)."""
+        raise self._client_side("GetActiveSessionIDs", ctx)
 
     @rpc_method("SyncSessions")
     async def sync_sessions(self, args: Any, ctx: CallContext) -> str:

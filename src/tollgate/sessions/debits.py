@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from tollgate.core.config import SessionSCfg
@@ -30,7 +31,7 @@ from tollgate.sessions.events import (
     USAGE,
     event_string,
 )
-from tollgate.sessions.session import Session, SRun
+from tollgate.sessions.session import RunDescriptor, Session, SRun
 
 __all__ = ["CallFn", "SessionDebits"]
 
@@ -56,6 +57,15 @@ class SessionDebits:
 
     async def rals(self, method: str, args: Any) -> Any:
         return await self._call(self._settings().rals_conns, method, args)
+
+    async def event_cost(self, cd: RunDescriptor) -> Decimal:
+        """ProcessEvent's ``*cost``: ``Responder.GetCost`` of the descriptor (nothing is
+        debited), computed as ``EventCost.GetCost`` (each interval rounded *middle to
+        ``rounding_decimals``, then the total)."""
+        charged = parse_call_cost(await self.rals("Responder.GetCost", cd.args()))
+        charges = Charges()
+        charges.merge(charged.spans)
+        return money(charges.cost(self._decimals()))
 
     async def max_session_time(self, sr: SRun) -> int:
         """``Responder.GetMaxSessionTime`` of the run's descriptor."""

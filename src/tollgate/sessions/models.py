@@ -27,6 +27,7 @@ __all__ = [
     "V1ProcessEventArgs",
     "V1ProcessEventReply",
     "V1ProcessMessageArgs",
+    "V1ProcessMessageReply",
     "V1TerminateSessionArgs",
     "V1UpdateSessionArgs",
     "V1UpdateSessionReply",
@@ -204,10 +205,23 @@ class V1UpdateSessionReply(msgspec.Struct, kw_only=True):
     MaxUsage: int = 0
 
 
-class V1ProcessEventReply(msgspec.Struct, kw_only=True):
-    """The reply of ProcessMessage and of ProcessEvent."""
+class V1ProcessMessageReply(msgspec.Struct, kw_only=True):
+    """The reply of ProcessMessage."""
 
     MaxUsage: int = 0
+    ResourceAllocation: str | None = None
+    Attributes: AttrSProcessEventReply | None = None
+    Suppliers: Any = None
+    ThresholdIDs: list[str] | None = None
+    StatQueueIDs: list[str] | None = None
+
+
+class V1ProcessEventReply(msgspec.Struct, kw_only=True):
+    """The reply of ProcessEvent: ``Cost`` is what ``*cost`` asked RALs (null without
+    it)."""
+
+    MaxUsage: int = 0
+    Cost: Decimal | None = None
     ResourceAllocation: str | None = None
     Attributes: AttrSProcessEventReply | None = None
     Suppliers: Any = None

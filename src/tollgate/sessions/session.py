@@ -15,9 +15,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from tollgate.core.times import format_rfc3339
+from tollgate.core.times import ZERO_NS, format_rfc3339
 from tollgate.rating import CallDescriptorArgs
 from tollgate.sessions.charges import Charges
+from tollgate.sessions.events import (
+    ACCOUNT,
+    ANSWER_TIME,
+    CATEGORY,
+    DESTINATION,
+    RUN_ID,
+    SETUP_TIME,
+    SUBJECT,
+    TOR,
+    USAGE,
+    event_duration_or_none,
+    event_string,
+    event_time,
+)
 
 __all__ = ["RunDescriptor", "SRun", "Session"]
 
@@ -44,6 +58,29 @@ class RunDescriptor:
     loop_index: int = 0
     duration_index: int = 0
     max_cost_so_far: Decimal = _ZERO
+
+    @classmethod
+    def of_event(
+        cls, cgrid: str, tenant: str, event: dict[str, Any], category: str, timezone: str
+    ) -> RunDescriptor:
+        """The descriptor of an event as it is (ProcessEvent ``*cost``): from AnswerTime
+        (else SetupTime) lasting Usage; Category defaults to ``category``, Subject to
+        Account."""
+        start = event_time(event, ANSWER_TIME, timezone) or event_time(event, SETUP_TIME, timezone)
+        start_ns = start.ns if start is not None else ZERO_NS
+        return cls(
+            cgrid=cgrid,
+            run_id=event_string(event, RUN_ID),
+            tor=event_string(event, TOR),
+            tenant=tenant,
+            category=event_string(event, CATEGORY) or category,
+            subject=event_string(event, SUBJECT) or event_string(event, ACCOUNT),
+            account=event_string(event, ACCOUNT),
+            destination=event_string(event, DESTINATION),
+            time_start=start_ns,
+            time_end=start_ns + (event_duration_or_none(event, USAGE) or 0),
+            tz=start.tz if start is not None else dt.UTC,
+        )
 
     def args(self, **extra: Any) -> CallDescriptorArgs:
         """The descriptor as the Responder methods take it."""
