@@ -4,8 +4,9 @@ Every operation locks the accounts it may change (the call's account, and the me
 the shared groups its balances belong to) in one fixed order, by account id, so two calls
 of accounts sharing a group never wait for each other in a circle. It loads them, runs the
 pure debit of :mod:`.debit`, and writes every account it changed through
-``AccountService.commit`` (so counters and triggers see one BalanceChange per balance)
-before answering: an acknowledged debit is durable.
+``AccountService.commit_many`` (so counters and triggers see one BalanceChange per balance)
+as one group write before answering: an acknowledged debit is durable, and a crash keeps
+all the accounts of one shared-group debit or none.
 """
 
 from __future__ import annotations
@@ -196,8 +197,10 @@ class DebitService:
         counts: Mapping[str, int] | None = None,
         category: str = "",
     ) -> None:
-        """Write every account the debit changed (a balance value, or a new balance)."""
+        """Write every account the debit changed (a balance value, or a new balance), all
+        in one group write: a crash keeps the whole debit or none of it."""
         touched = ctx.touched()
+        changed: list[tuple[StoredAccount, list[BalanceChange]]] = []
         for account_id, stored in loaded.items():
             if stored is None:
                 continue
@@ -211,7 +214,8 @@ class DebitService:
                 )
                 for kind, amount, balance in entries or ()
             ]
-            await self.accounts.commit(stored, changes)
+            changed.append((stored, changes))
+        await self.accounts.commit_many(changed)
 
     # -- operations -----------------------------------------------------------------------
 

@@ -91,6 +91,15 @@ ChangeHook = Callable[[StoredAccount, Sequence[BalanceChange]], Awaitable[None]]
 _PENDING_ACKS: ContextVar[list[Awaitable[None]] | None] = ContextVar("pending_acks", default=None)
 
 
+async def _durable(ack: Awaitable[None]) -> None:
+    """Hand a write's durability wait to the innermost ``locked()`` (or wait here)."""
+    pending = _PENDING_ACKS.get()
+    if pending is None:  # not under locked(): wait here
+        await ack
+    else:
+        pending.append(ack)
+
+
 class _Guardian:
     """One asyncio lock per key, dropped when nobody holds or waits for it.
 
@@ -177,6 +186,31 @@ class AccountService:
             self._removals.discard(account_id)
         await self._save(stored)
 
+    async def commit_many(
+        self, items: Sequence[tuple[StoredAccount, Sequence[BalanceChange]]]
+    ) -> None:
+        """:meth:`commit` for several accounts changed by one operation (a shared-group
+        debit), each lock held: every hook runs first, then the accounts are written as one
+        group (``DataDB.set_many_deferred``), so a crash keeps all of them or none.
+
+        An account a hook asked to remove is removed on its own, before the group write."""
+        kept: list[StoredAccount] = []
+        for stored, changes in items:
+            account_id = stored.account.ID
+            try:
+                for hook in self.change_hooks:
+                    await hook(stored, changes)
+                if account_id in self._removals:
+                    await self.remove_locked(account_id)
+                    continue
+            finally:
+                self._removals.discard(account_id)
+            kept.append(stored)
+        if len(kept) == 1:
+            await self._save(kept[0])
+        elif kept:
+            await self._save_many(kept)
+
     def request_removal(self, account_id: str) -> None:
         """From a change hook: the commit in progress removes the account (lock held)."""
         self._removals.add(account_id)
@@ -189,12 +223,17 @@ class AccountService:
 
     async def _save(self, stored: StoredAccount) -> None:
         stored.account.UpdateTime = format_rfc3339(self.clock())
-        ack = await self.db.set_deferred(ACCOUNTS, stored.account.ID, _encoder.encode(stored))
-        pending = _PENDING_ACKS.get()
-        if pending is None:  # not under locked(): wait here
-            await ack
-        else:
-            pending.append(ack)
+        await _durable(
+            await self.db.set_deferred(ACCOUNTS, stored.account.ID, _encoder.encode(stored))
+        )
+
+    async def _save_many(self, accounts: Sequence[StoredAccount]) -> None:
+        now = format_rfc3339(self.clock())
+        items: dict[str, bytes] = {}
+        for stored in accounts:
+            stored.account.UpdateTime = now
+            items[stored.account.ID] = _encoder.encode(stored)
+        await _durable(await self.db.set_many_deferred(ACCOUNTS, items))
 
     async def get(self, account_id: str) -> Account:
         """The account, or NOT_FOUND."""

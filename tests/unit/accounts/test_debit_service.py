@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from tollgate.accounts.debit_models import DebitOptions
 from tollgate.accounts.debit_service import DebitService
 from tollgate.accounts.models import Account
 from tollgate.accounts.refunds import RefundIncrement
+from tollgate.accounts.service import ACCOUNTS
 from tollgate.core.errors import (
     AccountDisabledError,
     AccountNotFoundError,
@@ -153,6 +155,45 @@ async def test_shared_group_partners_are_locked_and_written(parts, db) -> None:
     assert await _stored_values(accounts, f"{T}:a") == {"a": 1}
     assert await _stored_values(accounts, f"{T}:b") == {"b": 1}
     assert {account_id for account_id, _ in recorder.seen} == {f"{T}:b"}
+
+
+async def test_a_shared_group_debit_is_one_group_write(parts, db, tmp_path: Path) -> None:
+    """Every crash image taken while the debit's bytes reach the log (each prefix of them)
+    holds both partners as before the debit or both as after it, never half."""
+    service, accounts, groups, _ = parts
+    sg = TPSharedGroups(ID="SG", SharedGroups=[TPSharedGroup(Account="*any", Strategy="*highest")])
+    await db.set("*shared_groups", "SG", msgspec.msgpack.encode(sg))
+    await groups.reload(db)
+    await _store(
+        accounts,
+        account("a", monetary=[bal("a", 1, SharedGroups="SG")]),
+        account("b", monetary=[bal("b", 5, SharedGroups="SG")]),
+    )
+    log = sorted(db.folder.glob("datadb-*.log"))[-1]
+    before = log.stat().st_size
+    # 9 minutes at 0.6: b's 5 first (highest), then 0.4 of a's 1
+    await service.debit(call("0723", 540, subject="a"), DebitOptions())
+    after = log.stat().st_size
+    assert after > before
+    data = log.read_bytes()
+
+    seen = set()
+    for cut in sorted({*range(before, after + 1, 37), after - 1, after}):
+        image = tmp_path / f"image{cut}"
+        shutil.copytree(db.folder, image / "datadb")
+        (image / "datadb" / log.name).write_bytes(data[:cut])
+        crashed = InternalDataDB(image, fsync="no")
+        await crashed.open()
+        try:
+            got = {}
+            for name in ("a", "b"):
+                raw = await crashed.get(ACCOUNTS, f"{T}:{name}")
+                assert raw is not None
+                got[name] = values(msgspec.msgpack.decode(raw, type=StoredAccount).account)[name]
+        finally:
+            await crashed.close()
+        seen.add((got["a"], got["b"]))
+    assert seen == {(D(1), D(5)), (D("0.6"), D(0))}
 
 
 async def test_an_unknown_shared_group_fails_the_call(parts) -> None:

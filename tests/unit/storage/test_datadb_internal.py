@@ -211,6 +211,30 @@ async def test_always_acks_after_fsync_but_reads_see_write_at_once(
     await asyncio.wait_for(pending, 5)
 
 
+async def test_set_many_deferred_applies_now_and_acks_the_group_once_durable(
+    tmp_path: Path, db: InternalDataDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    real = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        release.wait(5)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    ack = await db.set_many_deferred(ACC, {"a": b"1", "b": b"2"})
+    assert await db.get_many(ACC, ["a", "b"]) == [b"1", b"2"]  # visible before the ack
+    waiting = asyncio.ensure_future(ack)
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    release.set()
+    await asyncio.wait_for(waiting, 5)
+    await db.close()
+    store = await reopened(tmp_path)
+    assert await store.get_many(ACC, ["a", "b"]) == [b"1", b"2"]
+    await store.close()
+
+
 async def test_policy_no_never_fsyncs_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

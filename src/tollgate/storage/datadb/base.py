@@ -72,6 +72,13 @@ class DataDB(abc.ABC):
     async def set_many(self, kind: str, items: Mapping[str, bytes]) -> None:
         """Store all ``items`` atomically: after a crash either all or none are there."""
 
+    async def set_many_deferred(self, kind: str, items: Mapping[str, bytes]) -> Awaitable[None]:
+        """:meth:`set_many` (all or none after a crash) applied now; the returned awaitable
+        completes once the whole group is durable, in order with the other writes as
+        :meth:`set_deferred`. (This default waits for durability before returning.)"""
+        await self.set_many(kind, items)
+        return _DONE
+
     @abc.abstractmethod
     async def remove(self, kind: str, key: str) -> bool:
         """Delete ``key``; ``True`` when it existed."""

@@ -249,6 +249,13 @@ class InternalDataDB(DataDB):
             record = SetManyRecord(kind, {key: _as_bytes(value) for key, value in items.items()})
             await self._commit(record)
 
+    async def set_many_deferred(self, kind: str, items: Mapping[str, bytes]) -> Awaitable[None]:
+        """One ``SetManyRecord`` applied now (a crash keeps all of it or none); the future
+        completes when the log holds it per the policy."""
+        _check_names(kind, items)
+        record = SetManyRecord(kind, {key: _as_bytes(value) for key, value in items.items()})
+        return self._commit_nowait(record)
+
     async def remove(self, kind: str, key: str) -> bool:
         _check_names(kind, (key,))
         self._check_writable()
