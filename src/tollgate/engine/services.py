@@ -14,7 +14,7 @@ from tollgate.rpc.http import HttpServer
 from tollgate.rpc.tcp import TcpJsonServer
 from tollgate.rpc.tls import server_context
 from tollgate.storage.datadb import DataDB, open_datadb
-from tollgate.storage.stordb import StorDB, open_stordb
+from tollgate.storage.stordb import PoolSettings, StorDB, open_stordb
 
 if TYPE_CHECKING:
     from tollgate.engine.app import Engine
@@ -58,7 +58,8 @@ class DataDBService(Service):
 
 
 class StorDBService(Service):
-    """``stor_db``: CDRs, session costs and offline tariff plans; ``*sqlite`` by default."""
+    """``stor_db``: CDRs, session costs and offline tariff plans; ``*sqlite`` by default
+    (``*internal`` in memory, ``*postgres``, ``*mysql`` on a server)."""
 
     name = "stordb"
 
@@ -76,9 +77,16 @@ class StorDBService(Service):
             port=int(cfg.db_port),
             user=cfg.db_user,
             password=cfg.db_password,
+            sslmode=cfg.sslmode,
+            pool=PoolSettings(
+                max_open_conns=cfg.max_open_conns,
+                max_idle_conns=cfg.max_idle_conns,
+                conn_max_lifetime=cfg.conn_max_lifetime,
+                query_timeout=cfg.query_timeout / 1e9,
+            ),
         )
         await self.db.open()
-        logger.info("StorDB %s open", cfg.db_type)
+        logger.info("StorDB %s open: %s", cfg.db_type, getattr(self.db, "name", ""))
 
     async def stop(self) -> None:
         if self.db is not None:

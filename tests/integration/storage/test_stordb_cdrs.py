@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 
 from tollgate.core.errors import ExistsError
 from tollgate.core.times import ZERO_NS, parse_rfc3339
-from tollgate.storage.stordb import CDRRecord, CDRsFilter, SMCostRecord, SQLiteStorDB
+from tollgate.storage.stordb import CDRRecord, CDRsFilter, SMCostRecord, SQLStorDB
 from tollgate.storage.stordb.cdrs import datetime_ns, ns_datetime
 
 S = 1_000_000_000
@@ -19,14 +17,6 @@ S = 1_000_000_000
 
 def at(text: str) -> int:
     return parse_rfc3339(text).ns
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[SQLiteStorDB]:
-    store = SQLiteStorDB(tmp_path / "stordb" / "cgrates.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
 
 
 def cdr(cgrid: str, run_id: str = "*default", **kw: object) -> CDRRecord:
@@ -37,7 +27,7 @@ def cdr(cgrid: str, run_id: str = "*default", **kw: object) -> CDRRecord:
 
 
 @pytest.fixture
-async def filled(db: SQLiteStorDB) -> SQLiteStorDB:
+async def filled(db: SQLStorDB) -> SQLStorDB:
     rows = [
         cdr("c1", account="1001", subject="1001", destination="1002", tor="*voice",
             request_type="*postpaid", category="call", origin_host="10.0.0.1", source="fs",
@@ -59,7 +49,7 @@ async def filled(db: SQLiteStorDB) -> SQLiteStorDB:
     return db
 
 
-async def ids(db: SQLiteStorDB, f: CDRsFilter) -> list[str]:
+async def ids(db: SQLStorDB, f: CDRsFilter) -> list[str]:
     """The CDRs found, as c1 (run *default) or c1r (run *raw)."""
     return [r.cgrid + ("r" if r.run_id == "*raw" else "") for r in await db.get_cdrs(f)]
 
@@ -69,7 +59,7 @@ def test_times_round_trip_through_datetimes() -> None:
         assert datetime_ns(ns_datetime(ns)) == ns
 
 
-async def test_tables_and_indexes_exist(db: SQLiteStorDB) -> None:
+async def test_tables_and_indexes_exist(db: SQLStorDB) -> None:
     engine = db._engine
     assert engine is not None
     async with engine.connect() as conn:
@@ -83,7 +73,7 @@ async def test_tables_and_indexes_exist(db: SQLiteStorDB) -> None:
     assert {"ix_cdrs_account_answer_time", "ix_cdrs_run_id", "ix_cdrs_origin_id"} <= indexes
 
 
-async def test_a_cdr_round_trips_exactly(db: SQLiteStorDB) -> None:
+async def test_a_cdr_round_trips_exactly(db: SQLStorDB) -> None:
     row = cdr("c1", account="1001", setup_time=at("2024-01-02T10:00:00.5Z"), usage=7,
               cost=Decimal("0.00033"), extra_fields={"a": "1"}, cost_details='{"Cost":1}',
               extra_info="err")  # fmt: skip
@@ -96,7 +86,7 @@ async def test_a_cdr_round_trips_exactly(db: SQLiteStorDB) -> None:
     assert back == row
 
 
-async def test_duplicate_is_exists_unless_update_allowed(db: SQLiteStorDB) -> None:
+async def test_duplicate_is_exists_unless_update_allowed(db: SQLStorDB) -> None:
     await db.set_cdr(cdr("c1", cost=Decimal(1)))
     with pytest.raises(ExistsError):
         await db.set_cdr(cdr("c1", cost=Decimal(2)))
@@ -161,14 +151,12 @@ async def test_duplicate_is_exists_unless_update_allowed(db: SQLiteStorDB) -> No
         (CDRsFilter(max_cost=Decimal(-1)), []),  # v0.10: "cost IS NULL", which no CDR has
     ],
 )  # fmt: skip
-async def test_filters(
-    filled: SQLiteStorDB, f: CDRsFilter, expected: list[tuple[str, str]]
-) -> None:
+async def test_filters(filled: SQLStorDB, f: CDRsFilter, expected: list[tuple[str, str]]) -> None:
     assert await ids(filled, f) == expected
     assert await filled.count_cdrs(f) == len(expected)
 
 
-async def test_order_and_pages(filled: SQLiteStorDB) -> None:
+async def test_order_and_pages(filled: SQLStorDB) -> None:
     by_cost = await ids(filled, CDRsFilter(order_by="Cost;desc"))
     assert by_cost == ["c2", "c1", "c3", "c1r"]
     assert await ids(filled, CDRsFilter(order_by="Usage", limit=2)) == [
@@ -184,7 +172,7 @@ async def test_order_and_pages(filled: SQLiteStorDB) -> None:
         await filled.get_cdrs(CDRsFilter(order_by="Bogus"))
 
 
-async def test_remove(filled: SQLiteStorDB) -> None:
+async def test_remove(filled: SQLStorDB) -> None:
     assert await filled.remove_cdrs(CDRsFilter(cgrids=["c1"])) == 2
     assert await ids(filled, CDRsFilter()) == ["c2", "c3"]
     assert await filled.remove_cdrs(CDRsFilter(order_by="OrderID;desc", limit=1)) == 1
@@ -193,7 +181,7 @@ async def test_remove(filled: SQLiteStorDB) -> None:
     assert await filled.get_cdrs(CDRsFilter()) == []
 
 
-async def test_session_costs(db: SQLiteStorDB) -> None:
+async def test_session_costs(db: SQLStorDB) -> None:
     first = SMCostRecord("g1", "*default", "host", "abc-1", "*sessions", 60 * S, '{"Cost":1}')
     assert await db.set_sm_cost(first)
     assert not await db.set_sm_cost(SMCostRecord("g1", "*default", cost_details="{}"))  # kept

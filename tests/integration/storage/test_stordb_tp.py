@@ -1,14 +1,11 @@
-"""The StorDB's rating ``tp_*`` tables on ``*sqlite``: round trips, ids, removal."""
+"""The StorDB's rating ``tp_*`` tables on every backend: round trips, ids, removal."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
-from tollgate.storage.stordb import SQLiteStorDB
+from tollgate.storage.stordb import SQLStorDB
 from tollgate.tariffplans import (
     ApierTPTiming,
     DestinationRate,
@@ -26,15 +23,7 @@ from tollgate.tariffplans import (
 TUTORIAL = Path(__file__).resolve().parents[3] / "data" / "tariffplans" / "tutorial"
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[SQLiteStorDB]:
-    store = SQLiteStorDB(tmp_path / "stordb.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
-
-
-async def test_destinations_round_trip_and_set_replaces(db: SQLiteStorDB) -> None:
+async def test_destinations_round_trip_and_set_replaces(db: SQLStorDB) -> None:
     dst = TPDestination(TPid="TP1", ID="NAT", Prefixes=["0256", "0257", "0723"])
     await db.set_tp_destinations([dst, TPDestination(TPid="TP2", ID="NAT", Prefixes=["49"])])
     assert await db.get_tp_destinations("TP1", "NAT") == [dst]
@@ -46,7 +35,7 @@ async def test_destinations_round_trip_and_set_replaces(db: SQLiteStorDB) -> Non
     assert await db.get_tp_destinations("TP1", "MISSING") == []
 
 
-async def test_every_rating_type_round_trips_exactly(db: SQLiteStorDB) -> None:
+async def test_every_rating_type_round_trips_exactly(db: SQLStorDB) -> None:
     timing = ApierTPTiming(
         TPid="TP1", ID="PEAK", Years="*any", Months="*any", MonthDays="*any",
         WeekDays="1;2;3;4;5", Time="08:00:00",
@@ -102,7 +91,7 @@ async def test_every_rating_type_round_trips_exactly(db: SQLiteStorDB) -> None:
     assert await db.get_tp_rating_profiles("TP1", tenant="other") == []
 
 
-async def test_ids_filters_search_and_pages(db: SQLiteStorDB) -> None:
+async def test_ids_filters_search_and_pages(db: SQLStorDB) -> None:
     plan = read_folder(TUTORIAL)
     for dst in plan.destinations:
         dst.TPid = "TUT"
@@ -130,7 +119,7 @@ async def test_ids_filters_search_and_pages(db: SQLiteStorDB) -> None:
     assert loads == ["L1"]
 
 
-async def test_remove_by_filter_and_whole_plan(db: SQLiteStorDB) -> None:
+async def test_remove_by_filter_and_whole_plan(db: SQLStorDB) -> None:
     await db.set_tp_destinations(
         [
             TPDestination(TPid="TP1", ID="A", Prefixes=["1", "2"]),
@@ -144,11 +133,3 @@ async def test_remove_by_filter_and_whole_plan(db: SQLiteStorDB) -> None:
     assert await db.remove_tp_data("", "TP1") == 2
     assert await db.get_tp_timings("TP1") == []
     assert [d.ID for d in await db.get_tp_destinations("TP2")] == ["A"]
-
-
-async def test_tables_persist_across_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "stordb.sqlite3"
-    async with SQLiteStorDB(path) as db:
-        await db.set_tp_destinations([TPDestination(TPid="TP1", ID="A", Prefixes=["1"])])
-    async with SQLiteStorDB(path) as db:
-        assert (await db.get_tp_destinations("TP1", "A"))[0].Prefixes == ["1"]

@@ -1,15 +1,13 @@
-"""The StorDB's account ``tp_*`` tables on ``*sqlite``: round trips, keys, ids, removal."""
+"""The StorDB's account ``tp_*`` tables on every backend: round trips, keys, ids, removal."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from tollgate.storage.stordb import SQLiteStorDB
+from tollgate.storage.stordb import SQLStorDB
 from tollgate.storage.stordb.schema import tp_actions
 from tollgate.tariffplans import (
     TPAccountActions,
@@ -22,15 +20,6 @@ from tollgate.tariffplans import (
     TPSharedGroup,
     TPSharedGroups,
 )
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[SQLiteStorDB]:
-    store = SQLiteStorDB(tmp_path / "stordb.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
-
 
 TOPUP = TPAction(
     Identifier="*topup_reset",
@@ -53,7 +42,7 @@ TOPUP = TPAction(
 LOG = TPAction(Identifier="*log", Weight=Decimal(0))
 
 
-async def test_actions_round_trip_every_column_and_row_order(db: SQLiteStorDB) -> None:
+async def test_actions_round_trip_every_column_and_row_order(db: SQLStorDB) -> None:
     acts = TPActions(TPid="TP1", ID="ACT_TOPUP", Actions=[TOPUP, LOG])
     await db.set_tp("tp_actions", [acts])
     assert await db.get_tp("tp_actions", "TP1", {"tag": "ACT_TOPUP"}) == [acts]
@@ -67,7 +56,7 @@ async def test_actions_round_trip_every_column_and_row_order(db: SQLiteStorDB) -
     assert rows[0]["destination_tags"] == "DST_1002;!DST_1003"
 
 
-async def test_set_replaces_the_whole_item_and_only_it(db: SQLiteStorDB) -> None:
+async def test_set_replaces_the_whole_item_and_only_it(db: SQLStorDB) -> None:
     await db.set_tp(
         "tp_actions",
         [
@@ -82,7 +71,7 @@ async def test_set_replaces_the_whole_item_and_only_it(db: SQLiteStorDB) -> None
     assert (await db.get_tp("tp_actions", "TP2"))[0].Actions == [LOG]
 
 
-async def test_shared_groups_action_plans_and_triggers_round_trip(db: SQLiteStorDB) -> None:
+async def test_shared_groups_action_plans_and_triggers_round_trip(db: SQLStorDB) -> None:
     groups = TPSharedGroups(
         TPid="TP1",
         ID="SG1",
@@ -127,7 +116,7 @@ async def test_shared_groups_action_plans_and_triggers_round_trip(db: SQLiteStor
     assert await db.get_tp("tp_action_triggers", "TP1") == [triggers]
 
 
-async def test_a_triggers_id_reads_back_as_its_tag(db: SQLiteStorDB) -> None:
+async def test_a_triggers_id_reads_back_as_its_tag(db: SQLStorDB) -> None:
     # no column keeps it (CGRateS has none either): the tag names every trigger
     sent = TPActionTriggers(
         TPid="TP1", ID="T1", ActionTriggers=[TPActionTrigger(Id="other", ThresholdType="*x")]
@@ -137,7 +126,7 @@ async def test_a_triggers_id_reads_back_as_its_tag(db: SQLiteStorDB) -> None:
     assert back.ActionTriggers[0].Id == "T1"
 
 
-async def test_account_actions_keyed_by_load_tenant_and_account(db: SQLiteStorDB) -> None:
+async def test_account_actions_keyed_by_load_tenant_and_account(db: SQLStorDB) -> None:
     first = TPAccountActions(
         TPid="TP1", LoadId="L1", Tenant="cgrates.org", Account="1001",
         ActionPlanId="AP_PACKAGE", ActionTriggersId="STANDARD_TRIGGERS",
@@ -163,6 +152,6 @@ async def test_account_actions_keyed_by_load_tenant_and_account(db: SQLiteStorDB
     assert [a.LoadId for a in left] == ["L2"]
 
 
-async def test_unknown_table_is_refused(db: SQLiteStorDB) -> None:
+async def test_unknown_table_is_refused(db: SQLStorDB) -> None:
     with pytest.raises(ValueError, match="no tariff-plan table 'tp_nope'"):
         await db.get_tp("tp_nope", "TP1")

@@ -3,16 +3,13 @@ a plan is written all or nothing, and an older database gains the newer tables."
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, create_engine, inspect
 
-from tollgate.storage.stordb import SQLiteStorDB
+from tollgate.storage.stordb import SQLStorDB
 from tollgate.storage.stordb import tariffplans as store_module
-from tollgate.storage.stordb.schema import TP_TABLES, metadata
+from tollgate.storage.stordb.schema import TP_TABLES
 from tollgate.storage.stordb.tpkind import TPKind
 from tollgate.tariffplans import FILE_NAMES, TPAction, TPActions, TPDestination, read_folder
 
@@ -25,14 +22,6 @@ RATING_TABLES = (
 )  # fmt: skip
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[SQLiteStorDB]:
-    store = SQLiteStorDB(tmp_path / "stordb.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
-
-
 def _spec_plans() -> list[Path]:
     return sorted(p for p in SPEC_PLANS.iterdir() if p.is_dir())
 
@@ -42,9 +31,7 @@ def test_there_is_one_table_per_file() -> None:
 
 
 @pytest.mark.parametrize("folder", _spec_plans(), ids=lambda p: p.name)
-async def test_every_spec_plan_round_trips_to_the_same_structs(
-    db: SQLiteStorDB, folder: Path
-) -> None:
+async def test_every_spec_plan_round_trips_to_the_same_structs(db: SQLStorDB, folder: Path) -> None:
     plan = read_folder(folder, tpid="SPEC")
     await db.set_tariff_plan(plan)
     back = await db.get_tariff_plan("SPEC")
@@ -56,7 +43,7 @@ async def test_every_spec_plan_round_trips_to_the_same_structs(
     }
 
 
-async def test_plans_of_other_tpids_stay_apart_and_flush_empties_one(db: SQLiteStorDB) -> None:
+async def test_plans_of_other_tpids_stay_apart_and_flush_empties_one(db: SQLStorDB) -> None:
     engine_csv = read_folder(SPEC_PLANS / "engine_csv", tpid="A")
     tutorial = read_folder(TUTORIAL, tpid="B")
     written = await db.set_tariff_plan(engine_csv)
@@ -81,7 +68,7 @@ async def test_plans_of_other_tpids_stay_apart_and_flush_empties_one(db: SQLiteS
 
 
 async def test_a_plan_is_written_all_or_nothing(
-    db: SQLiteStorDB, monkeypatch: pytest.MonkeyPatch
+    db: SQLStorDB, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan = read_folder(TUTORIAL, tpid="TUT")
     await db.set_tp("tp_destinations", [TPDestination(TPid="TUT", ID="OLD", Prefixes=["1"])])
@@ -98,29 +85,3 @@ async def test_a_plan_is_written_all_or_nothing(
     # neither the flush nor the files before Attributes.csv were kept
     assert [d.ID for d in after.destinations] == ["OLD"]
     assert after.actions == []
-
-
-async def test_a_database_from_before_the_account_and_profile_tables_gains_them(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "old.sqlite3"
-    old = MetaData()
-    for name in (*RATING_TABLES, "versions"):
-        metadata.tables[name].to_metadata(old)
-    sync = create_engine(f"sqlite:///{path}")
-    old.create_all(sync)
-    sync.dispose()
-    with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO tp_destinations (tpid, tag, prefix) VALUES ('OLD', 'D', '49')")
-        conn.execute("INSERT INTO versions (item, version) VALUES ('TpDestinations', 1)")
-    conn.close()
-    async with SQLiteStorDB(path) as store:
-        assert await store.get_versions() == {"TpDestinations": 1}
-        assert await store.get_tp_destinations("OLD") == [
-            TPDestination(TPid="OLD", ID="D", Prefixes=["49"])
-        ]
-        await store.set_tariff_plan(read_folder(SPEC_PLANS / "engine_csv", tpid="NEW"))
-        assert (await store.get_tariff_plan("NEW")).thresholds
-    sync = create_engine(f"sqlite:///{path}")
-    assert set(TP_TABLES) <= set(inspect(sync).get_table_names())
-    sync.dispose()

@@ -1,17 +1,15 @@
-"""The StorDB's profile ``tp_*`` tables on ``*sqlite``: every profile shape round-trips,
+"""The StorDB's profile ``tp_*`` tables on every backend: every profile shape round-trips,
 rows merge as CGRateS merges them, ids are ``Tenant:ID``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
 
-from tollgate.storage.stordb import SQLiteStorDB
+from tollgate.storage.stordb import SQLStorDB
 from tollgate.storage.stordb.schema import tp_attributes, tp_chargers, tp_resources
 from tollgate.tariffplans import (
     MetricWithFilters,
@@ -34,14 +32,6 @@ from tollgate.tariffplans import (
 
 T = "cgrates.org"
 AI = TPActivationInterval(ActivationTime="2014-07-29T15:00:00Z", ExpiryTime="2030-01-01T00:00:00Z")
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[SQLiteStorDB]:
-    store = SQLiteStorDB(tmp_path / "stordb.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
 
 
 PROFILES: list[tuple[str, Any]] = [
@@ -152,7 +142,7 @@ PROFILES: list[tuple[str, Any]] = [
 
 @pytest.mark.parametrize(("table", "profile"), PROFILES, ids=lambda v: getattr(v, "ID", v))
 async def test_every_profile_shape_round_trips_exactly(
-    db: SQLiteStorDB, table: str, profile: Any
+    db: SQLStorDB, table: str, profile: Any
 ) -> None:
     await db.set_tp(table, [profile])
     back = await db.get_tp(table, "TP1", {"tenant": T, "id": profile.ID})
@@ -170,7 +160,7 @@ async def test_every_profile_shape_round_trips_exactly(
     ],
 )
 async def test_activation_intervals_keep_their_shape(
-    db: SQLiteStorDB, text: str, interval: TPActivationInterval | None
+    db: SQLStorDB, text: str, interval: TPActivationInterval | None
 ) -> None:
     profile = TPChargerProfile(TPid="TP1", Tenant=T, ID="C", ActivationInterval=interval)
     await db.set_tp("tp_chargers", [profile])
@@ -182,7 +172,7 @@ async def test_activation_intervals_keep_their_shape(
 
 
 async def test_rows_written_one_per_filter_id_merge_as_cgrates_reads_them(
-    db: SQLiteStorDB,
+    db: SQLStorDB,
 ) -> None:
     # CGRateS's own StorDB layout repeats the profile over rows, one FilterID each
     rows = [
@@ -221,7 +211,7 @@ async def test_rows_written_one_per_filter_id_merge_as_cgrates_reads_them(
     assert [a.Path for a in attr.Attributes] == ["*req.A"]  # no attribute without a Path
 
 
-async def test_profile_ids_search_pages_and_removal(db: SQLiteStorDB) -> None:
+async def test_profile_ids_search_pages_and_removal(db: SQLStorDB) -> None:
     await db.set_tp(
         "tp_thresholds",
         [

@@ -1,48 +1,39 @@
-"""``*sqlite`` StorDB: versions, persistence, the factory."""
+"""``*sqlite`` StorDB: the file, WAL, reopening, older databases, the factory.
+
+What every backend does alike is in tests/integration/storage (one fixture, four backends).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import MetaData, create_engine, inspect
 
 from tollgate.storage.errors import StorageError
-from tollgate.storage.stordb import SQLiteStorDB, SQLStorDB, StorDB, open_stordb
+from tollgate.storage.stordb import (
+    InternalStorDB,
+    MySQLStorDB,
+    PoolSettings,
+    PostgresStorDB,
+    SQLiteStorDB,
+    SQLStorDB,
+    open_stordb,
+)
+from tollgate.storage.stordb.schema import TP_TABLES, metadata
+from tollgate.tariffplans import TPDestination, read_folder
+
+ROOT = Path(__file__).resolve().parents[3]
+SPEC_PLANS = ROOT.parent / "shared" / "spec" / "cgrates-v0.10" / "tariffplans"
+RATING_TABLES = (
+    "tp_timings", "tp_destinations", "tp_rates", "tp_destination_rates", "tp_rating_plans",
+    "tp_rating_profiles",
+)  # fmt: skip
 
 SERVER = {"db_name": "cgrates", "host": "127.0.0.1", "port": 3306, "user": "cgr", "password": "pw"}
-
-
-@pytest.fixture
-async def stordb(tmp_path: Path) -> AsyncIterator[StorDB]:
-    db = open_stordb("*sqlite", data_dir=tmp_path, **SERVER)  # type: ignore[arg-type]
-    await db.open()
-    yield db
-    await db.close()
-
-
-async def test_versions_round_trip(stordb: StorDB) -> None:
-    await stordb.ping()
-    assert await stordb.get_versions() == {}
-    await stordb.set_versions({"Accounts": 3, "Actions": 2, "CDRs": 2}, overwrite=False)
-    assert await stordb.get_versions() == {"Accounts": 3, "Actions": 2, "CDRs": 2}
-    await stordb.set_versions({"Accounts": 4, "Filters": 1}, overwrite=False)  # merge
-    assert await stordb.get_versions() == {"Accounts": 4, "Actions": 2, "CDRs": 2, "Filters": 1}
-    await stordb.set_versions({"CDRs": 3}, overwrite=True)  # replace everything
-    assert await stordb.get_versions() == {"CDRs": 3}
-
-
-async def test_remove_versions(stordb: StorDB) -> None:
-    await stordb.set_versions({"Accounts": 3, "Actions": 2, "CDRs": 2}, overwrite=True)
-    await stordb.remove_versions(["Actions", "NotThere"])
-    assert await stordb.get_versions() == {"Accounts": 3, "CDRs": 2}
-    await stordb.remove_versions([])
-    assert await stordb.get_versions() == {"Accounts": 3, "CDRs": 2}
-    await stordb.remove_versions(None)
-    assert await stordb.get_versions() == {}
 
 
 async def test_versions_persist_across_reopen_in_wal_mode(tmp_path: Path) -> None:
@@ -84,8 +75,72 @@ def test_factory(tmp_path: Path) -> None:
     db = open_stordb("*sqlite", data_dir=tmp_path, **SERVER)  # type: ignore[arg-type]
     assert isinstance(db, SQLiteStorDB)
     assert db.path == tmp_path / "stordb" / "cgrates.sqlite3"
-    for later in ("*postgres", "*mysql", "*internal"):
-        with pytest.raises(ValueError, match=f"'\\{later}' is not built yet"):
-            open_stordb(later, data_dir=tmp_path, **SERVER)  # type: ignore[arg-type]
+    assert isinstance(open_stordb("*internal", data_dir=tmp_path), InternalStorDB)
+    pg = open_stordb("*postgres", data_dir=tmp_path, **SERVER)  # type: ignore[arg-type]
+    assert isinstance(pg, PostgresStorDB)
+    assert pg.name == "postgresql+asyncpg://cgr:***@127.0.0.1:3306/cgrates"
+    my = open_stordb("*mysql", data_dir=tmp_path, **SERVER)  # type: ignore[arg-type]
+    assert isinstance(my, MySQLStorDB)
+    assert my.name == "mysql+asyncmy://cgr:***@127.0.0.1:3306/cgrates?charset=utf8mb4"
+    # -1 (CGRateS's "*dynamic") and 0 take the backend's own port
+    for port, expected in ((-1, 5432), (0, 5432)):
+        pg = open_stordb("*postgres", data_dir=tmp_path, port=port, host="db", user="u")
+        assert isinstance(pg, PostgresStorDB)
+        assert pg.name == f"postgresql+asyncpg://u@db:{expected}/cgrates"
+    my = open_stordb("*mysql", data_dir=tmp_path, port=-1)
+    assert isinstance(my, MySQLStorDB)
+    assert ":3306/" in my.name
+    with pytest.raises(ValueError, match="sslmode 'on' is not one of disable, allow"):
+        open_stordb("*postgres", data_dir=tmp_path, sslmode="on")
     with pytest.raises(ValueError, match="unknown stor_db db_type '\\*mongo'"):
         open_stordb("*mongo", data_dir=tmp_path, **SERVER)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("pool", "expected"),
+    [
+        (PoolSettings(), {"pool_size": 10, "max_overflow": 90, "pool_recycle": -1}),
+        (PoolSettings(max_open_conns=5, max_idle_conns=10, conn_max_lifetime=30),
+         {"pool_size": 5, "max_overflow": 0, "pool_recycle": 30}),
+        (PoolSettings(max_open_conns=0, max_idle_conns=0),
+         {"pool_size": 1, "max_overflow": -1, "pool_recycle": -1}),
+    ],
+)  # fmt: skip
+def test_pool_settings_map_go_sql_limits_to_a_queue_pool(
+    pool: PoolSettings, expected: dict[str, float]
+) -> None:
+    assert pool.engine_options() == expected
+
+
+async def test_tables_persist_across_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "stordb.sqlite3"
+    async with SQLiteStorDB(path) as db:
+        await db.set_tp_destinations([TPDestination(TPid="TP1", ID="A", Prefixes=["1"])])
+    async with SQLiteStorDB(path) as db:
+        assert (await db.get_tp_destinations("TP1", "A"))[0].Prefixes == ["1"]
+
+
+async def test_a_database_from_before_the_account_and_profile_tables_gains_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = MetaData()
+    for name in (*RATING_TABLES, "versions"):
+        metadata.tables[name].to_metadata(old)
+    sync = create_engine(f"sqlite:///{path}")
+    old.create_all(sync)
+    sync.dispose()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO tp_destinations (tpid, tag, prefix) VALUES ('OLD', 'D', '49')")
+        conn.execute("INSERT INTO versions (item, version) VALUES ('TpDestinations', 1)")
+    conn.close()
+    async with SQLiteStorDB(path) as store:
+        assert await store.get_versions() == {"TpDestinations": 1}
+        assert await store.get_tp_destinations("OLD") == [
+            TPDestination(TPid="OLD", ID="D", Prefixes=["49"])
+        ]
+        await store.set_tariff_plan(read_folder(SPEC_PLANS / "engine_csv", tpid="NEW"))
+        assert (await store.get_tariff_plan("NEW")).thresholds
+    sync = create_engine(f"sqlite:///{path}")
+    assert set(TP_TABLES) <= set(inspect(sync).get_table_names())
+    sync.dispose()

@@ -403,10 +403,14 @@ class CDRStore(abc.ABC):
     async def remove_cdrs(self, f: CDRsFilter) -> int:
         """Delete the CDRs matching ``f``; how many went."""
         conds = _conditions(f)
-        if f.limit is not None or f.offset is not None:
-            ids = _page(select(cdrs_table.c.id).where(*conds).order_by(*_order(f)), f)
-            conds = [cdrs_table.c.id.in_(ids.scalar_subquery())]
         async with self.transaction("remove CDRs") as conn:
+            if f.limit is not None or f.offset is not None:
+                # the page's ids first: MySQL refuses LIMIT in an IN (SELECT ...) subquery
+                page = _page(select(cdrs_table.c.id).where(*conds).order_by(*_order(f)), f)
+                ids = list((await conn.execute(page)).scalars())
+                if not ids:
+                    return 0
+                conds = [cdrs_table.c.id.in_(ids)]
             result = await conn.execute(delete(cdrs_table).where(*conds))
             return int(result.rowcount or 0)
 

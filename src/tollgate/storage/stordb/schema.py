@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = [
@@ -70,11 +71,27 @@ logger = logging.getLogger(__name__)
 
 metadata = MetaData()
 
+# MySQL/MariaDB: every table in utf8mb4 with the binary collation, so text compares and
+# filters case- and accent-sensitively as on the other backends (and as CGRateS's IDs do)
+MYSQL_TABLE: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+}
+
+# times keep microseconds everywhere (MySQL's DATETIME drops them without fsp=6)
+Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# an EventCost's JSON passes MySQL's 64 KiB TEXT on long sessions
+LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+# row ids: 64-bit on the servers; SQLite's rowid alias must be spelled INTEGER
+RowID = BigInteger().with_variant(Integer(), "sqlite")
+
 versions = Table(
     "versions",
     metadata,
     Column("item", String(64), primary_key=True),
     Column("version", Integer, nullable=False),
+    **MYSQL_TABLE,
 )
 
 
@@ -87,6 +104,7 @@ def _tp_table(
         Column(pk, Integer, primary_key=True, autoincrement=True),
         Column("tpid", String(64), nullable=False),
         *columns,
+        **MYSQL_TABLE,
     )
     Index(f"ix_{name}_tpid_{'_'.join(key)}", table.c.tpid, *(table.c[k] for k in key))
     return table
@@ -401,7 +419,16 @@ class Money(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if isinstance(value, float):
+            return Decimal(repr(value))
+        # NUMERIC(30,10) reads back as 1.5000000000: drop the scale's padding zeros
+        exact = Decimal(value)
+        if exact == exact.to_integral_value():
+            return exact.quantize(_ONE)
+        return exact.normalize()
+
+
+_ONE = Decimal(1)
 
 
 # v0.10's create_cdrs_tables.sql: one row per CDR run, unique on CGRID+RunID+OriginID;
@@ -410,7 +437,7 @@ class Money(TypeDecorator[Decimal]):
 cdrs = Table(
     "cdrs",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", RowID, primary_key=True, autoincrement=True),
     Column("cgrid", String(40), nullable=False),
     Column("run_id", String(64), nullable=False),
     Column("origin_host", String(64), nullable=False, default=""),
@@ -423,18 +450,19 @@ cdrs = Table(
     Column("account", String(128), nullable=False, default=""),
     Column("subject", String(128), nullable=False, default=""),
     Column("destination", String(128), nullable=False, default=""),
-    Column("setup_time", DateTime(), nullable=False),
-    Column("answer_time", DateTime(), nullable=False),
+    Column("setup_time", Timestamp, nullable=False),
+    Column("answer_time", Timestamp, nullable=False),
     Column("usage", BigInteger, nullable=False, default=0),
     Column("extra_fields", JSON(none_as_null=True), nullable=False),
     Column("cost_source", String(64), nullable=False, default=""),
     Column("cost", Money(), nullable=False),
-    Column("cost_details", Text, nullable=True),
+    Column("cost_details", LongText, nullable=True),
     Column("extra_info", Text, nullable=True),
-    Column("created_at", DateTime(), nullable=True),
-    Column("updated_at", DateTime(), nullable=True),
-    Column("deleted_at", DateTime(), nullable=True),
+    Column("created_at", Timestamp, nullable=True),
+    Column("updated_at", Timestamp, nullable=True),
+    Column("deleted_at", Timestamp, nullable=True),
     UniqueConstraint("cgrid", "run_id", "origin_id", name="cdrrun"),
+    **MYSQL_TABLE,
 )
 Index("ix_cdrs_run_id", cdrs.c.run_id)
 Index("ix_cdrs_origin_id", cdrs.c.origin_id)
@@ -450,17 +478,18 @@ Index("ix_cdrs_setup_time", cdrs.c.setup_time)
 sessions_costs = Table(
     "sessions_costs",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", RowID, primary_key=True, autoincrement=True),
     Column("cgrid", String(40), nullable=False),
     Column("run_id", String(64), nullable=False),
     Column("origin_host", String(64), nullable=False, default=""),
     Column("origin_id", String(128), nullable=False, default=""),
     Column("cost_source", String(64), nullable=False, default=""),
     Column("usage", BigInteger, nullable=False, default=0),
-    Column("cost_details", Text, nullable=True),
-    Column("created_at", DateTime(), nullable=True),
-    Column("deleted_at", DateTime(), nullable=True),
+    Column("cost_details", LongText, nullable=True),
+    Column("created_at", Timestamp, nullable=True),
+    Column("deleted_at", Timestamp, nullable=True),
     UniqueConstraint("cgrid", "run_id", name="costid"),
+    **MYSQL_TABLE,
 )
 Index("origin_idx", sessions_costs.c.origin_host, sessions_costs.c.origin_id)
 Index("run_origin_idx", sessions_costs.c.run_id, sessions_costs.c.origin_id)
