@@ -141,7 +141,8 @@ def engine(
     config = {
         "general": {"default_timezone": "UTC", "failed_posts_dir": str(failed_dir)},
         "schedulers": {"enabled": True},
-        "apiers": {"enabled": True, "scheduler_conns": ["*internal"]},
+        "apiers": {"enabled": True, "scheduler_conns": ["*internal"],
+                   "attributes_conns": ["*internal"]},
         "rals": {"enabled": True},
         "attributes": {"enabled": True},
         "chargers": {"enabled": True, "attributes_conns": ["*internal"]},
@@ -154,6 +155,8 @@ def engine(
         "cdre": {
             "csv": {"export_format": "*file_csv", "fields": CSV_FIELDS},
             "fwv": {"export_format": "*file_fwv", "fields": FWV_FIELDS},
+            "attrs": {"export_format": "*file_csv", "attributes_context": "*cdre",
+                      "fields": CSV_FIELDS},
             "post": {"export_format": "*http_post", "export_path": f"{base}/post",
                      "synchronous": True, "fields": MAP_FIELDS},
             "online": {"export_format": "*http_json_map", "export_path": f"{base}/online",
@@ -216,6 +219,39 @@ def test_export_to_csv_file(engine: EngineProcess, tmp_path: Path) -> None:
         "exp1,*default,1001,1002,2024-01-02T10:00:00Z,2m10s,0.7169\n"
         "exp2,*default,1002,1001,2024-01-02T11:00:00Z,2m10s,0.7169\n"
     )
+
+
+def test_export_through_attributes(engine: EngineProcess, tmp_path: Path) -> None:
+    """``attributes_context``: each CDR goes through AttributeS before it is written; only
+    what a profile altered changes."""
+    profile = {
+        "Tenant": T, "ID": "ATTR_CDRE_HIDE", "Contexts": ["*cdre"],
+        "FilterIDs": ["*string:~*req.Account:1001"],
+        "Attributes": [
+            {"Path": "*req.Destination", "Type": "*constant",
+             "Value": [{"Rules": "hidden", "AllFiltersMatch": True}]},
+            {"Path": "*req.Usage", "Type": "*constant",
+             "Value": [{"Rules": "1m", "AllFiltersMatch": True}]},
+        ],
+        "Weight": 10,
+    }  # fmt: skip
+    assert call(engine, "APIerSv1.SetAttributeProfile", profile) == "OK"
+    try:
+        reply = call(
+            engine,
+            "APIerSv1.ExportCDRs",
+            {"ExportTemplate": "attrs", "ExportPath": str(tmp_path), "ExportID": "a1", **FILTER},
+        )
+    finally:
+        call(engine, "APIerSv1.RemoveAttributeProfile", {"Tenant": T, "ID": "ATTR_CDRE_HIDE"})
+    assert reply["TotalRecords"] == 2
+    assert (tmp_path / "cdre_a1.csv").read_text() == (
+        "exp1,*default,1001,hidden,2024-01-02T10:00:00Z,1m0s,0.7169\n"
+        "exp2,*default,1002,1001,2024-01-02T11:00:00Z,2m10s,0.7169\n"
+    )
+    # the stored CDRs are not changed by an export
+    [stored] = call(engine, "CDRsV1.GetCDRs", {"OriginIDs": ["exp1"], "RunIDs": ["*default"]})
+    assert (stored["Destination"], stored["Usage"]) == ("1002", 130_000_000_000)
 
 
 def test_export_to_fixed_width_file(engine: EngineProcess, tmp_path: Path) -> None:

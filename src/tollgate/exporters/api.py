@@ -171,6 +171,7 @@ class APIerSv1Exports(Api):
             joined = posixpath.join(url.path or "/", file_name)
             settings.export_path = urllib.parse.urlunsplit(url._replace(path=joined))
         settings.failed_dir = "*none"  # offline exports report failures instead
+        settings.attributes_conns = tuple(cfg.apiers.attributes_conns)
         settings.usage_multiply_factor = dict(args.UsageMultiplyFactor or {})
         if args.CostMultiplyFactor:
             settings.cost_multiply_factor = args.CostMultiplyFactor

@@ -98,6 +98,8 @@ class Poster(Protocol):
 
 
 PassFilters = Callable[[str, Sequence[str], DataProvider], Awaitable[bool]]
+# the CDR as AttributeS altered it for the run's ``attributes_context``
+AlterCDR = Callable[[CDR, "ExportSettings"], Awaitable[CDR]]
 
 
 @dataclass(slots=True)
@@ -118,6 +120,8 @@ class ExportSettings:
     cost_multiply_factor: Decimal = Decimal(0)
     rounding_decimals: int = 5  # the cost of each CDR after multiplying, and the totals
     default_tenant: str = "cgrates.org"
+    attributes_context: str = ""  # each CDR through AttributeS first (empty: not)
+    attributes_conns: tuple[str, ...] = ()
 
 
 async def export_record(
@@ -209,6 +213,7 @@ class CDRExporter:
     pass_filters: PassFilters
     poster: Poster
     spawn: Callable[[Any], None] | None = None
+    alter: AlterCDR | None = None
     header: list[str] = field(default_factory=list)
     trailer: list[str] = field(default_factory=list)
     content: list[list[str]] = field(default_factory=list)
@@ -253,6 +258,8 @@ class CDRExporter:
 
     async def _one(self, cdr: CDR) -> None:
         try:
+            if self.alter is not None and self.settings.attributes_context:
+                cdr = await self.alter(cdr, self.settings)
             cdr = self._multiplied(cdr)
             await self._process(cdr)
         except TollgateError as exc:

@@ -13,16 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
 from tollgate.accounts.actions_posters import ActionHost, deliver, post_json
-from tollgate.cdrs.models import CDR
-from tollgate.core.errors import ServerError, TollgateError
+from tollgate.cdrs.models import CDR, MAIN_CDR_FIELDS
+from tollgate.core.errors import NotFoundError, ServerError, TollgateError
 from tollgate.exporters.amqp import AMQP_FORMATS, AMQPPoster
 from tollgate.exporters.exporter import (
     CONTENT_TYPES,
@@ -38,7 +39,13 @@ if TYPE_CHECKING:
     from tollgate.core.config.service_sections import CdreCfg
     from tollgate.filters import FilterService
 
-__all__ = ["ONLINE_EXPORT_ID", "ExportService", "KeptPost", "settings_from_profile"]
+__all__ = [
+    "ONLINE_EXPORT_ID",
+    "ExportService",
+    "KeptPost",
+    "settings_from_profile",
+    "updated_cdr",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +70,7 @@ def settings_from_profile(
         field_separator=profile.field_separator or ",",
         rounding_decimals=rounding_decimals,
         default_tenant=default_tenant,
+        attributes_context=profile.attributes_context,
     )
 
 
@@ -113,11 +121,36 @@ class ExportService:
             transport=transport,
         )
 
+    async def alter(self, cdr: CDR, settings: ExportSettings) -> CDR:
+        """``attributes_context``: the CDR through AttributeSv1.ProcessEvent (the profile's
+        context; the CDR server's or APIer's ``attributes_conns``), its altered fields
+        copied back; no matching profile leaves it as it is."""
+        if not settings.attributes_conns:
+            raise TollgateError("MANDATORY_IE_MISSING: [connIDs]")
+        args = {
+            "Context": settings.attributes_context,
+            "Tenant": cdr.tenant or settings.default_tenant,
+            "ID": uuid.uuid4().hex,
+            "Event": cdr.as_event(),
+        }
+        try:
+            reply = await self.host.conn_manager().call(
+                settings.attributes_conns, "AttributeSv1.ProcessEvent", args
+            )
+        except NotFoundError:
+            return cdr
+        reply = msgspec.to_builtins(reply)
+        altered = [str(f).removeprefix("*req.") for f in reply.get("AlteredFields") or ()]
+        event = (reply.get("CGREvent") or {}).get("Event") or {}
+        return updated_cdr(cdr, event, altered)
+
     async def export(self, cdrs: list[CDR], settings: ExportSettings) -> CDRExporter:
         """One run; TollgateError when a header/trailer field or the file fails."""
         if settings.export_format not in SUPPORTED_FORMATS:
             raise TollgateError(f"unsupported exportFormat: <{settings.export_format}>")
-        exporter = CDRExporter(cdrs, settings, self.pass_filters, self.post, spawn=self.host.spawn)
+        exporter = CDRExporter(
+            cdrs, settings, self.pass_filters, self.post, spawn=self.host.spawn, alter=self.alter
+        )
         await exporter.run()
         return exporter
 
@@ -140,6 +173,7 @@ class ExportService:
                     default_tenant=cfg.general.default_tenant,
                 )
                 settings.failed_dir = cfg.general.failed_posts_dir
+                settings.attributes_conns = tuple(cfg.cdrs.attributes_conns)
                 exporter = await self.export(cdrs, settings)
             except TollgateError as exc:
                 logger.error("<CDRs> exporting CDRs with <%s>, got error: <%s>", profile_id, exc)
@@ -209,3 +243,34 @@ def _move_kept(path: Path, out_dir: str) -> None:
         shutil.move(str(path), str(target / path.name))
     else:
         path.unlink(missing_ok=True)
+
+
+# main CDR field -> CDR attribute, for the fields AttributeS may alter
+_CDR_ATTRS: Final = {
+    "CGRID": "cgrid", "RunID": "run_id", "OrderID": "order_id", "OriginHost": "origin_host",
+    "Source": "source", "OriginID": "origin_id", "ToR": "tor", "RequestType": "request_type",
+    "Tenant": "tenant", "Category": "category", "Account": "account", "Subject": "subject",
+    "Destination": "destination", "SetupTime": "setup_time", "AnswerTime": "answer_time",
+    "Usage": "usage", "ExtraInfo": "extra_info", "Partial": "partial", "PreRated": "pre_rated",
+    "CostSource": "cost_source", "Cost": "cost", "CostDetails": "cost_details",
+}  # fmt: skip
+
+
+def updated_cdr(cdr: CDR, event: dict[str, Any], altered: Sequence[str]) -> CDR:
+    """``CDR.UpdateFromCGREvent``: a copy of ``cdr`` with the ``altered`` fields taken from
+    ``event`` (typed as a CDR types them; a removed field is reset); TollgateError for a
+    value of the wrong type."""
+    names = [name for name in altered if name]
+    typed = CDR.from_event({n: event[n] for n in names if n in event}, cdr.tenant, None)
+    out = cdr.clone()
+    blank = CDR()
+    for name in names:
+        attr = _CDR_ATTRS.get(name)
+        if attr is not None:
+            setattr(out, attr, getattr(typed if name in event else blank, attr))
+        elif name not in MAIN_CDR_FIELDS:
+            if name in event:
+                out.extra_fields[name] = typed.extra_fields[name]
+            else:
+                out.extra_fields.pop(name, None)
+    return out
