@@ -44,7 +44,13 @@ from tollgate.core.errors import (
     TollgateError,
 )
 from tollgate.core.times import format_rfc3339, parse_rfc3339
-from tollgate.filters import DataProvider, FilterService, activation_window
+from tollgate.filters import (
+    DataProvider,
+    FilterService,
+    SimpleRule,
+    activation_window,
+    pass_simple,
+)
 
 if TYPE_CHECKING:
     from tollgate.core.config import Config
@@ -78,6 +84,7 @@ class CompiledAttributeProfile:
         "contexts",
         "filter_ids",
         "id",
+        "simple",
         "source",
         "tenant",
         "weight",
@@ -96,6 +103,7 @@ class CompiledAttributeProfile:
         blocker: bool = False,
         weight: Decimal = Decimal(0),
         source: tp.TPAttributeProfile | None = None,
+        simple: tuple[SimpleRule, ...] | None = None,
     ) -> None:
         self.tenant = tenant
         self.id = profile_id
@@ -106,6 +114,8 @@ class CompiledAttributeProfile:
         self.blocker = blocker
         self.weight = weight
         self.source = source
+        # the FilterIDs as rules checked in place, when they are simple inline ones
+        self.simple = simple
 
 
 def event_time(text: str | None) -> tuple[int | None, str | None]:
@@ -131,7 +141,9 @@ class AttributeService:
             ATTRIBUTE_PROFILES, tp.TPAttributeProfile, self.compile_profile
         )
         self._inline: dict[str, CompiledAttributeProfile] = {}
-        self._compiler: AttributeCompiler | None = None
+        # one compiler for every profile compiled until the next reload, whether at a load
+        # or on first use: profiles share their identical attributes, rules and paths
+        self._compiler = AttributeCompiler()
 
     # -- settings ----------------------------------------------------------------------------
 
@@ -151,17 +163,14 @@ class AttributeService:
 
     async def reload(self, db: DataDB) -> None:
         """Compile what changed in ``*attribute_profiles`` (an ApierService load hook)."""
-        self._compiler = AttributeCompiler()  # shares what the profiles of this load share
-        try:
-            await self.store.reload(db)
-        finally:
-            self._compiler = None
+        self._compiler.clear()  # what the old profiles shared is not held for the new ones
+        await self.store.reload(db)
 
     def compile_profile(self, item: tp.TPAttributeProfile) -> CompiledAttributeProfile:
         """A stored profile compiled; raises TollgateError/ValueError for a bad one."""
         sep = self.separator
         window = activation_window(item.ActivationInterval, self._cfg().general.default_timezone)
-        compiler = self._compiler or AttributeCompiler()
+        compiler = self._compiler
         return CompiledAttributeProfile(
             item.Tenant,
             item.ID,
@@ -175,6 +184,7 @@ class AttributeService:
             blocker=item.Blocker,
             weight=item.Weight,
             source=item,
+            simple=self.filters.simple_rules(item.Tenant, item.FilterIDs),
         )
 
     def inline_profile(self, tenant: str, rule: str) -> CompiledAttributeProfile:
@@ -271,7 +281,11 @@ class AttributeService:
             window = profile.window
             if at_ns is not None and window is not None and not window.active_at(at_ns):
                 continue
-            if profile.filter_ids and not await self.filters.pass_filters(
+            simple = profile.simple
+            if simple is not None:
+                if not pass_simple(simple, dp):
+                    continue
+            elif profile.filter_ids and not await self.filters.pass_filters(
                 tenant, profile.filter_ids, dp
             ):
                 continue

@@ -37,7 +37,14 @@ from tollgate.core.errors import (
     ServerError,
     TollgateError,
 )
-from tollgate.filters import DataProvider, FilterService, activation_window, as_string
+from tollgate.filters import (
+    DataProvider,
+    FilterService,
+    SimpleRule,
+    activation_window,
+    as_string,
+    pass_simple,
+)
 
 if TYPE_CHECKING:
     from tollgate.core.config import Config
@@ -59,11 +66,27 @@ REQ_RUN_ID = "*req.RunID"
 class CompiledChargerProfile:
     """A ChargerProfile ready to match."""
 
-    __slots__ = ("attribute_ids", "filter_ids", "id", "run_id", "source", "weight", "window")
+    __slots__ = (
+        "attribute_ids",
+        "filter_ids",
+        "id",
+        "run_id",
+        "simple",
+        "source",
+        "weight",
+        "window",
+    )
 
-    def __init__(self, item: tp.TPChargerProfile, window: ActiveWindow | None) -> None:
+    def __init__(
+        self,
+        item: tp.TPChargerProfile,
+        window: ActiveWindow | None,
+        simple: tuple[SimpleRule, ...] | None = None,
+    ) -> None:
         self.id = item.ID
         self.filter_ids = tuple(item.FilterIDs)
+        # the FilterIDs as rules checked in place, when they are simple inline ones
+        self.simple = simple
         self.window = window
         self.run_id = item.RunID
         self.attribute_ids = tuple(item.AttributeIDs)
@@ -110,7 +133,11 @@ class ChargerService:
     def compile_profile(self, item: tp.TPChargerProfile) -> CompiledChargerProfile:
         """A stored profile compiled; ValueError for a bad activation time."""
         window = activation_window(item.ActivationInterval, self._cfg().general.default_timezone)
-        return CompiledChargerProfile(item, ActiveWindow(*window) if window else None)
+        return CompiledChargerProfile(
+            item,
+            ActiveWindow(*window) if window else None,
+            self.filters.simple_rules(item.Tenant, item.FilterIDs),
+        )
 
     def wire_profile(self, profile: CompiledChargerProfile) -> ChargerProfile:
         try:
@@ -132,7 +159,11 @@ class ChargerService:
             window = profile.window
             if at_ns is not None and window is not None and not window.active_at(at_ns):
                 continue
-            if profile.filter_ids and not await self.filters.pass_filters(
+            simple = profile.simple
+            if simple is not None:
+                if not pass_simple(simple, dp):
+                    continue
+            elif profile.filter_ids and not await self.filters.pass_filters(
                 tenant, profile.filter_ids, dp
             ):
                 continue

@@ -15,7 +15,14 @@ from tollgate.filters.rsr import (
     parse_rsr,
     parse_rsr_list,
 )
-from tollgate.filters.rules import CompiledRule, FilterEnv, StaticEnv, compile_rule
+from tollgate.filters.rules import (
+    CompiledRule,
+    FilterEnv,
+    SimpleRule,
+    StaticEnv,
+    compile_rule,
+    pass_simple,
+)
 from tollgate.filters.service import FilterService
 from tollgate.filters.values import (
     Duration,
@@ -42,6 +49,7 @@ __all__ = [
     "Path",
     "RSRParser",
     "RSRParsers",
+    "SimpleRule",
     "StaticEnv",
     "activation_window",
     "as_decimal",
@@ -54,5 +62,6 @@ __all__ = [
     "parse_inline",
     "parse_rsr",
     "parse_rsr_list",
+    "pass_simple",
     "string_to_value",
 ]

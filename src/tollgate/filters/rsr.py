@@ -185,11 +185,17 @@ class RSRFilters(tuple[RSRFilter, ...]):
         return "".join(f.rule for f in self)
 
 
+# one shared "no filters" (an empty tuple subclass is a new object each time): the parsers
+# of 100,000 profiles read this one instead of as many cold ones
+_NO_FILTERS = RSRFilters()
+
+
 def parse_rsr_filters(text: str, sep: str = "&") -> RSRFilters:
     """``ParseRSRFilters``: ``sep``-separated filter rules; empty ones are skipped."""
     if not text:
-        return RSRFilters()
-    return RSRFilters(RSRFilter(part) for part in text.split(sep) if part)
+        return _NO_FILTERS
+    filters = RSRFilters(RSRFilter(part) for part in text.split(sep) if part)
+    return filters if filters else _NO_FILTERS
 
 
 _SEARCH_SPLIT = re.compile(r":s/")
@@ -214,7 +220,7 @@ class RSRParser:
     def __init__(self, rules: str, all_filters_match: bool = True) -> None:
         self.rules = rules
         self.all_filters_match = all_filters_match
-        self.filters = RSRFilters()
+        self.filters = _NO_FILTERS
         self.converters: tuple[DataConverter, ...] = ()
         self.search_replace: tuple[SearchReplace, ...] = ()
         self.static: str = ""

@@ -22,10 +22,13 @@ __all__ = [
     "INDEXED_TYPES",
     "CompiledRule",
     "FilterEnv",
+    "SimpleRule",
     "StaticEnv",
     "Value",
     "compile_rule",
+    "pass_simple",
     "rule_type",
+    "simple_rule",
 ]
 
 
@@ -232,6 +235,38 @@ def compile_rule(
 ) -> CompiledRule:
     """Compile a rule; ``strict`` also requires the Element and Values its type needs."""
     return CompiledRule(kind, element, values, strict=strict)
+
+
+# (field path, constant values, prefix match, negated): a *string/*prefix rule (or its
+# *not/*ni form) on a field of the event's own maps, with constant values
+SimpleRule = tuple[Path, tuple[str, ...], bool, bool]
+
+
+def simple_rule(rule: CompiledRule) -> SimpleRule | None:
+    """``rule`` as a :data:`SimpleRule` when it is one, else None."""
+    if rule.base not in INDEXED_TYPES:
+        return None
+    path = rule.element.path
+    if path is None or rule.element.remote is not None:
+        return None
+    if any(value.path is not None for value in rule.values):
+        return None
+    return path, tuple(value.text for value in rule.values), rule.base == "*prefix", rule.negative
+
+
+def pass_simple(rules: tuple[SimpleRule, ...], dp: DataProvider) -> bool:
+    """Whether ``dp`` passes every rule: what ``CompiledRule.passes`` answers for them,
+    read from the profile that holds them instead of from the filter objects."""
+    for path, values, prefix, negative in rules:
+        value = dp.field(path)
+        if value is MISSING:
+            passed = False
+        else:
+            text = as_string(value)
+            passed = text.startswith(values) if prefix else text in values
+        if passed == negative:
+            return False
+    return True
 
 
 # -- checks ------------------------------------------------------------------------------

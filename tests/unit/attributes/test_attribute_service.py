@@ -296,3 +296,80 @@ async def test_a_match_that_alters_nothing_replies_null_altered_fields(env: Attr
     reply = await env.process({"B": "x"})
     assert (reply.MatchedProfiles, reply.AlteredFields) == (["P"], None)
     assert reply.CGREvent.Event == {"B": "x"}
+
+
+# profiles whose FilterIDs are checked in place (simple inline rules) or through FilterS
+IN_PLACE = (
+    profile("S_STR", attr("*req.A", "1"), filters=["*string:~*req.Account:1001;1002"]),
+    profile("S_PFX", attr("*req.A", "2"), filters=["*prefix:~*req.Destination:+49"]),
+    profile("S_NOT", attr("*req.A", "3"), filters=["*notstring:~*req.Account:1001"]),
+    profile("S_NI", attr("*req.A", "4"), filters=["*niprefix:~*req.Destination:+3"]),
+    profile("S_TWO", attr("*req.A", "5"), filters=["*string:~*req.Account:1001",
+                                                    "*notprefix:~*req.Destination:+33"]),
+    profile("S_WIN", attr("*req.A", "6"), filters=["*string:~*req.Account:1002"],
+            activation=("2030-01-01T00:00:00Z", "")),
+    profile("S_NESTED", attr("*req.A", "7"), filters=["*string:~*req.Data.Plan:gold"]),
+)  # fmt: skip
+THROUGH_FILTERS = (
+    profile("F_DYN", attr("*req.A", "8"), filters=["*string:~*req.Account:~*req.Subject"]),
+    profile("F_MIX", attr("*req.A", "9"), filters=["*string:~*req.Account:1001",
+                                                    "*gte:~*req.Weight:10"]),
+    profile("F_PROFILE", attr("*req.A", "10"), filters=["FLTR_WINDOW"]),
+    profile("F_BOTH", attr("*req.A", "11"), filters=["*string:~*req.Account:1002",
+                                                      "FLTR_WINDOW"]),
+)  # fmt: skip
+EVENTS = [
+    {"Account": "1001", "Destination": "+4986", "Weight": 20},
+    {"Account": "1002", "Destination": "+3386", "Subject": "1002"},
+    {"Account": 1002, "Destination": "+49", "Weight": 5},  # a number, as its text
+    {"Account": "1003", "Subject": "1003", "Data": {"Plan": "gold"}},
+    {"Destination": "+3", "Weight": 10},
+    {},
+]
+
+
+async def _answers(env: AttributesEnv, ids: list[str]) -> list[object]:
+    out: list[object] = []
+    for event in EVENTS:
+        for time in (None, "2031-01-01T00:00:00Z"):
+            for attribute_ids in [[pid] for pid in ids] + [None]:
+                try:
+                    reply = await env.process(dict(event), AttributeIDs=attribute_ids, Time=time)
+                    out.append((reply.MatchedProfiles, reply.CGREvent.Event))
+                except NotFoundError as exc:
+                    out.append(str(exc))
+    return out
+
+
+async def test_filters_checked_in_place_answer_as_filters_does(env: AttributesEnv) -> None:
+    fltr = tp.TPFilterProfile(
+        Tenant=T, ID="FLTR_WINDOW",
+        Filters=[tp.TPFilter(Type="*prefix", Element="~*req.Destination", Values=["+49"])],
+        ActivationInterval=tp.TPActivationInterval(ActivationTime="2000-01-01T00:00:00Z"),
+    )  # fmt: skip
+    await env.put(fltr, kind="*filters")
+    await env.put(*IN_PLACE, *THROUGH_FILTERS)
+    ids = [p.ID for p in (*IN_PLACE, *THROUGH_FILTERS)]
+    in_place = await _answers(env, ids)
+    compiled = {pid: env.attributes.store.get(T, pid) for pid in ids}
+    assert [pid for pid, p in compiled.items() if p is not None and p.simple is not None] == [
+        p.ID for p in IN_PLACE
+    ]
+    for item in compiled.values():
+        assert item is not None
+        item.simple = None  # every profile through FilterService.pass_filters
+    assert await _answers(env, ids) == in_place
+    assert in_place.count("NOT_FOUND") not in (0, len(in_place))
+
+
+async def test_a_cached_profile_keeps_its_own_filters(env: AttributesEnv) -> None:
+    old = profile("P", attr("*req.A", "old"), filters=["*string:~*req.Account:1001"])
+    await env.put(old)
+    assert (await env.process({"Account": "1001"})).CGREvent.Event["A"] == "old"
+    cached = env.attributes.store.cache.peek(f"{T}:P")
+    # the DataDB (and the indexes) move on; the cache keeps serving the old profile, as
+    # a Set with Cache *none leaves it: its own filter still decides
+    await env.put(profile("P", attr("*req.A", "new"), filters=["*string:~*req.Account:1002"]))
+    env.attributes.store.cache.set(f"{T}:P", cached)
+    with pytest.raises(NotFoundError):
+        await env.process({"Account": "1002"})

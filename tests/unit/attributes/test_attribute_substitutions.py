@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tollgate.attributes.substitutions import (
+    AttributeCompiler,
     Scratch,
     compile_attribute,
     go_sum,
@@ -195,3 +196,53 @@ def test_an_unknown_type_is_refused() -> None:
 def test_a_bad_rule_is_refused_at_compile_time() -> None:
     with pytest.raises(TollgateError, match="invalid converter"):
         compile_attribute("*req.A", "*variable", ["~*req.B{*bogus}"])
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        (["CGRateS.org"], "CGRateS.org"),
+        (["a", "b"], "ab"),
+        (["Header=Value"], "Value"),
+        (["1m{*duration_seconds}"], "60"),  # a converter: computed at each use
+        (["abc(~^a)"], "abc"),  # a filter that passes
+        (["~*req.Account"], ""),
+    ],
+)
+def test_constant_gives_the_same_text_computed_once_or_each_time(
+    rules: list[str], expected: str
+) -> None:
+    attribute = compile_attribute("*req.X", "*constant", rules)
+    scratch = Scratch({"Account": "1001"})
+    attribute.apply(scratch, "cgrates.org", 5)
+    assert scratch.event["X"] == expected
+    attribute.constant = None  # through the parsers
+    scratch = Scratch({"Account": "1001"})
+    attribute.apply(scratch, "cgrates.org", 5)
+    assert scratch.event["X"] == expected
+
+
+def test_constant_with_a_failing_filter_still_fails_at_use() -> None:
+    attribute = compile_attribute("*req.X", "*constant", ["abc(~^z)"])
+    assert attribute.constant is None
+    with pytest.raises(TollgateError):
+        attribute.apply(Scratch({}), "cgrates.org", 5)
+
+
+def test_the_compiler_shares_attributes_rules_and_paths_up_to_its_limit() -> None:
+    compiler = AttributeCompiler(limit=4)
+    one = compiler.attribute("*req.Caller", "*variable", ["~*req.Account"])
+    assert compiler.attribute("*req.Caller", "*variable", ["~*req.Account"]) is one
+    tag1 = compiler.attribute("*req.Tag", "*composed", ["~*req.Account", "@1"])
+    tag2 = compiler.attribute("*req.Tag", "*composed", ["~*req.Account", "@2"])
+    assert tag1 is not tag2
+    assert tag1.values[0] is tag2.values[0] is one.values[0]  # one parser per rule
+    assert tag1.target is tag2.target
+    assert tag1.path is tag2.path
+    compiler.attribute("*req.A", "*constant", ["x"])
+    compiler.attribute("*req.B", "*constant", ["y"])  # past the limit: starts again
+    assert compiler.attribute("*req.Caller", "*variable", ["~*req.Account"]) is not one
+    assert len(compiler) <= 2 * 4
+    scratch = Scratch({"Account": "1001", "Tag": "t"})
+    tag2.apply(scratch, "cgrates.org", 5)
+    assert scratch.event["Tag"] == "t1001@2"

@@ -125,3 +125,27 @@ def test_unknown_partition_in_precache_status() -> None:
     caches = CacheService(lambda: cfg, datadb=lambda: None)
     with pytest.raises(ValueError, match="unknown cacheID: \\*nope"):
         caches.precache_status(["*nope"])
+
+
+async def test_profiles_compiled_on_first_use_share_their_attributes(db: InternalDataDB) -> None:
+    env, _ = await _env(db, {})
+    same = attr("*req.Caller", "~*req.Account", "*variable")
+    await env.put(
+        profile("Q1", same, attr("*req.Tag", "q1"), filters=["*string:~*req.Account:q1"]),
+        profile("Q2", same, attr("*req.Tag", "q2"), filters=["*string:~*req.Account:q2"]),
+    )
+    assert (await env.process({"Account": "q2"})).CGREvent.Event == {
+        "Account": "q2", "Caller": "q2", "Tag": "q2",
+    }  # fmt: skip
+    env.attributes.store.cache.clear()  # both compile again, one at a time, on use
+    for account in ("q1", "q2"):
+        assert (await env.process({"Account": account})).CGREvent.Event["Caller"] == account
+    q1, q2 = (
+        env.attributes.store.get("cgrates.org", "Q1"),
+        env.attributes.store.get("cgrates.org", "Q2"),
+    )
+    assert q1 is not None
+    assert q2 is not None
+    assert q1.attributes[0] is q2.attributes[0]
+    assert q1.attributes[1] is not q2.attributes[1]
+    assert q1.attributes[1].target is q2.attributes[1].target

@@ -208,3 +208,34 @@ async def test_not_found_activation_and_missing_event(env: Env) -> None:
         ("GT", "*default", ["*none"]),
         ("LATER", "*default", ["*none"]),
     ]
+
+
+async def test_filters_checked_in_place_answer_as_filters_does(env: Env) -> None:
+    await env.put(
+        charger("STR", "str", ["*none"], weight=50, filters=["*string:~*req.Account:1001"]),
+        charger("NOT", "not", ["*none"], weight=40, filters=["*notprefix:~*req.Account:100"]),
+        charger("TWO", "two", ["*none"], weight=30,
+                filters=["*prefix:~*req.Account:10", "*string:~*req.Subject:x"]),
+        charger("DYN", "dyn", ["*none"], weight=20,
+                filters=["*string:~*req.Account:~*req.Subject"]),
+    )  # fmt: skip
+    events = [{"Account": "1001", "Subject": "x"}, {"Account": "1002", "Subject": "1002"},
+              {"Account": "2001"}, {"Subject": "x"}]  # fmt: skip
+
+    async def runs() -> list[list[str] | str]:
+        out: list[list[str] | str] = []
+        for event in events:
+            try:
+                out.append([r["ChargerSProfile"] for r in await env.process(dict(event))])
+            except NotFoundError as exc:
+                out.append(str(exc))
+        return out
+
+    in_place = await runs()
+    assert in_place == [["STR", "TWO"], ["DYN"], ["NOT"], ["NOT"]]
+    profiles = [env.chargers.store.get(T, pid) for pid in ("STR", "NOT", "TWO", "DYN")]
+    assert [p is not None and p.simple is not None for p in profiles] == [True] * 3 + [False]
+    for item in profiles:
+        assert item is not None
+        item.simple = None  # through FilterService.pass_filters
+    assert await runs() == in_place

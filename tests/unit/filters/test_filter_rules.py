@@ -10,7 +10,7 @@ import pytest
 
 from tollgate.core.errors import NotFoundError, TollgateError
 from tollgate.filters import CompiledFilter, DataProvider, FilterService, StaticEnv, parse_inline
-from tollgate.filters.rules import compile_rule
+from tollgate.filters.rules import compile_rule, pass_simple
 from tollgate.rating import RITiming
 
 DESTINATIONS = {"DE": ["+49"], "EU_LANDLINE": ["+49", "+33"], "DE_MOBILE": ["+4915"]}
@@ -260,3 +260,71 @@ async def test_activation_interval_of_filter_profiles() -> None:
     assert await service.pass_filters("t", ["ACTIVE", "EXPIRED", "FUTURE"], dp)
     # ...but at least one must be active
     assert not await service.pass_filters("t", ["EXPIRED", "FUTURE"], dp)
+
+
+# the CASES that are simple rules: *string/*prefix (and their *not/*ni forms) on an event
+# field with constant values, which profiles check in place (FilterService.simple_rules)
+SIMPLE_CASES = [
+    (filter_id, expected)
+    for filter_id, expected in CASES
+    if filter_id.split(":", 1)[0]
+    in {"*string", "*notstring", "*nistring", "*prefix", "*notprefix", "*niprefix"}
+    and "~" not in filter_id.split(":", 2)[2]
+]
+
+
+def test_the_simple_cases_cover_every_form() -> None:
+    kinds = {filter_id.split(":", 1)[0] for filter_id, _ in SIMPLE_CASES}
+    assert kinds == {"*string", "*notstring", "*nistring", "*prefix", "*notprefix", "*niprefix"}
+    assert {expected for _, expected in SIMPLE_CASES} == {True, False}
+
+
+@pytest.mark.parametrize(("filter_id", "expected"), SIMPLE_CASES)
+async def test_simple_rules_answer_as_the_filters(
+    service: FilterService, filter_id: str, expected: bool
+) -> None:
+    rules = service.simple_rules("cgrates.org", [filter_id])
+    assert rules is not None
+    dp = DataProvider(EVENT)
+    assert pass_simple(rules, dp) is expected
+    assert await service.pass_filters("cgrates.org", [filter_id], dp) is expected
+
+
+@pytest.mark.parametrize(
+    "filter_ids",
+    [
+        [],  # no filters: nothing to check in place
+        ["*string:~*req.Account:~*req.Other"],  # a value read from the event
+        ["*string:~*accounts.1001.ID:1001"],  # a field another service holds
+        ["*suffix:~*req.Account:07"],
+        ["*gte:~*req.Weight:20"],
+        ["*string:~*req.Account:1007", "*gte:~*req.Weight:20"],  # one of them is not simple
+        ["FLTR_ACC"],  # a FilterProfile: it can change or have an ActivationInterval
+        ["*string:~*req.Account"],  # does not parse: passing it reports the error
+        ["*bogus:~*req.Account:1"],
+    ],
+)
+def test_what_is_not_simple(service: FilterService, filter_ids: list[str]) -> None:
+    assert service.simple_rules("cgrates.org", filter_ids) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"Account": "1007", "Destination": "+4986"}, True),
+        ({"Account": "1007", "Destination": "+3386"}, False),
+        ({"Account": "1001", "Destination": "+4986"}, False),
+        ({"Account": "1007", "Destination": "+4986", "Subject": "x"}, False),
+        ({"Destination": "+4986"}, False),
+    ],
+)
+async def test_several_simple_filters_must_all_pass(
+    service: FilterService, event: dict[str, Any], expected: bool
+) -> None:
+    ids = ["*string:~*req.Account:1007;1008", "*prefix:~*req.Destination:+49",
+           "*notstring:~*req.Subject:x"]  # fmt: skip
+    rules = service.simple_rules("cgrates.org", ids)
+    assert rules is not None
+    assert len(rules) == 3
+    assert pass_simple(rules, DataProvider(event)) is expected
+    assert await service.pass_filters("cgrates.org", ids, DataProvider(event)) is expected
