@@ -1,6 +1,8 @@
-"""SessionS against a real engine with the tutorial tariff plan: prepaid calls debited as
-they go over BiJSON and refunded at hangup, credit running out mid-call, postpaid never
-refused, 200 prepaid sessions at once on one account, session TTL, v0.10's errors."""
+"""SessionS against a real engine with the tutorial tariff plan: the tutorial's calls (1001
+prepaid to 1002 over BiJSON with a 5s debit interval and its CDR stored, 1001 to 1003
+disconnected at the max cost, 1002 postpaid going negative), prepaid calls refunded at
+hangup, credit running out mid-call, 200 prepaid sessions at once on one account, session
+TTL, ProcessEvent *cost, v0.10's errors."""
 
 from __future__ import annotations
 
@@ -167,20 +169,6 @@ def test_max_cost_caps_the_usage(engine: EngineProcess) -> None:
     assert _money(engine, "1001") == pytest.approx(9.88)
     auth = {"Tenant": T, "GetMaxUsage": True, "Event": _event("call-4", Usage="60s")}
     assert _call(engine, "SessionSv1.AuthorizeEvent", auth)["MaxUsage"] == 12 * 10**9
-
-
-def test_postpaid_is_never_refused(engine: EngineProcess) -> None:
-    _set_money(engine, "1002", 0.0001)
-    event = {**_event("call-5", dest="1001", RequestType="*postpaid", Usage="10m"),
-             "Account": "1002", "Subject": "1002"}  # fmt: skip
-    auth = _call(engine, "SessionSv1.AuthorizeEvent", {"GetMaxUsage": True, "Event": event})
-    assert auth["MaxUsage"] == 600 * 10**9
-    init = _call(engine, "SessionSv1.InitiateSession", {"InitSession": True, "Event": event})
-    assert init["MaxUsage"] == 600 * 10**9
-    terminate = {"TerminateSession": True, "Event": {**event, "Usage": "20m"}}
-    assert _call(engine, "SessionSv1.TerminateSession", terminate) == "OK"
-    # SessionS leaves *postpaid to the CDRs' rating; no debit happened here
-    assert _money(engine, "1002") == pytest.approx(0.0001)
 
 
 def test_two_hundred_prepaid_sessions_on_a_balance_for_fifty(engine: EngineProcess) -> None:
@@ -456,3 +444,148 @@ def test_the_sessions_cdrs_carry_what_it_charged(with_cdrs: EngineProcess) -> No
     assert default["CostDetails"]["StartTime"] == ANSWER
     assert raw["Cost"] == -1  # the *raw run is not rated
     assert _money(with_cdrs, "1001") == pytest.approx(9.93)  # charged once, by SessionS
+
+
+# -- the tutorial's calls ----------------------------------------------------------------------
+
+
+async def _poll(check: Any, timeout: float = 20.0) -> Any:
+    """``check()`` (run in a thread) until it returns something true, or fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await asyncio.to_thread(check)
+        if value or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.1)
+
+
+async def test_tutorial_1001_prepaid_calls_1002_over_bijson(with_cdrs: EngineProcess) -> None:
+    # RT_20CNT: 0.4 connect fee and 0.2 for the first minute (one 60s increment)
+    peer = await BiJsonPeer.connect(with_cdrs.ports["bijson"])
+    event = _event("tut-1002", dest="1002", CGRDebitInterval="5s")
+    try:
+        reply = await peer.call(
+            "SessionSv1.InitiateSession", {"Tenant": T, "InitSession": True, "Event": event}
+        )
+        assert reply["error"] is None
+        assert reply["result"]["MaxUsage"] == 3 * 3600 * 10**9
+        during = await _poll(lambda: _money(with_cdrs, "1001") < 10 and _money(with_cdrs, "1001"))
+        assert during == pytest.approx(9.4)  # the first 5s debit took the first minute
+
+        def debited() -> int:
+            runs = _call(with_cdrs, "SessionSv1.GetActiveSessions",
+                         {"Filters": ["*string:~*req.RunID:*default"]})  # fmt: skip
+            return int(runs[0]["Usage"]) if runs[0]["Usage"] >= 10 * 10**9 else 0
+
+        # the second debit, 5s later, comes out of that minute: no more money taken
+        assert await _poll(debited) == 10 * 10**9
+        assert await asyncio.to_thread(_money, with_cdrs, "1001") == pytest.approx(9.4)
+        hangup = {**event, "Usage": "7s"}
+        reply = await peer.call(
+            "SessionSv1.TerminateSession", {"Tenant": T, "TerminateSession": True, "Event": hangup}
+        )
+        assert reply["result"] == "OK"
+        # settled to the 7s used; the increment crossing it stays charged
+        assert await asyncio.to_thread(_money, with_cdrs, "1001") == pytest.approx(9.4)
+        reply = await peer.call("SessionSv1.ProcessCDR", {"Tenant": T, "Event": hangup})
+        assert reply == {"id": reply["id"], "result": "OK", "error": None}
+        cdrs = await asyncio.to_thread(_call, with_cdrs, "CDRsV1.GetCDRs", {})
+        default = {c["RunID"]: c for c in cdrs}["*default"]
+        assert (default["OriginID"], default["Destination"], default["Usage"]) == (
+            "tut-1002", "1002", 7 * 10**9
+        )  # fmt: skip
+        assert (default["Cost"], default["CostSource"]) == (0.6, "*sessions")
+        assert await asyncio.to_thread(_money, with_cdrs, "1001") == pytest.approx(9.4)
+        assert peer.requests == []
+    finally:
+        await peer.close()
+
+
+async def test_tutorial_1001_to_1003_disconnected_at_the_max_cost(engine: EngineProcess) -> None:
+    # DR_1003_MAXCOST_DISC: 0.01/s up to a cost of 0.12, then *disconnect: 12 seconds
+    hangups: list[Any] = []
+    peer = await BiJsonPeer.connect(
+        engine.ports["bijson"], {"SessionSv1.DisconnectSession": hangups.append}
+    )
+    event = _event("tut-1003", CGRDebitInterval="4s")
+    try:
+        reply = await peer.call(
+            "SessionSv1.InitiateSession", {"Tenant": T, "InitSession": True, "Event": event}
+        )
+        assert reply["error"] is None
+        request = await peer.wait_request("SessionSv1.DisconnectSession", timeout=40)
+        params = request["params"][0]
+        assert params["Reason"] == "INSUFFICIENT_CREDIT"
+        assert params["EventStart"]["OriginID"] == "tut-1003"
+        assert params["EventStart"]["Usage"] == 12 * 10**9
+        assert await asyncio.to_thread(_money, engine, "1001") == pytest.approx(9.88)
+        reply = await peer.call(
+            "SessionSv1.TerminateSession",
+            {"Tenant": T, "TerminateSession": True, "Event": {**event, "Usage": "12s"}},
+        )
+        assert reply["result"] == "OK"
+        assert await asyncio.to_thread(_money, engine, "1001") == pytest.approx(9.88)
+        assert len(hangups) == 1
+    finally:
+        await peer.close()
+
+
+def test_tutorial_1002_postpaid_goes_negative_without_being_refused(
+    with_cdrs: EngineProcess,
+) -> None:
+    _set_money(with_cdrs, "1002", 0.0001)
+    event = {**_event("tut-post", dest="1001", RequestType="*postpaid", Usage="10m"),
+             "Account": "1002", "Subject": "1002"}  # fmt: skip
+    auth = _call(with_cdrs, "SessionSv1.AuthorizeEvent", {"GetMaxUsage": True, "Event": event})
+    assert auth["MaxUsage"] == 600 * 10**9
+    init = _call(with_cdrs, "SessionSv1.InitiateSession", {"InitSession": True, "Event": event})
+    assert init["MaxUsage"] == 600 * 10**9
+    hangup = {**event, "Usage": "20m"}
+    assert _call(with_cdrs, "SessionSv1.TerminateSession",
+                 {"TerminateSession": True, "Event": hangup}) == "OK"  # fmt: skip
+    assert _money(with_cdrs, "1002") == pytest.approx(0.0001)  # SessionS does not debit it
+    assert _call(with_cdrs, "SessionSv1.ProcessCDR", {"Event": hangup}) == "OK"
+    # RT_20CNT: 0.4 + 0.2 for the first minute, then 1140 one-second increments of
+    # 0.1/60, each rounded to 0.00167 (rounding_decimals 5) as v0.10 splits a span's cost
+    assert _money(with_cdrs, "1002") == pytest.approx(0.0001 - 2.5038)
+    cdr = {c["RunID"]: c for c in _call(with_cdrs, "CDRsV1.GetCDRs", {})}["*default"]
+    assert (cdr["Cost"], cdr["Usage"], cdr["RequestType"]) == (
+        2.5038, 1200 * 10**9, "*postpaid"
+    )  # fmt: skip
+
+
+async def test_process_event_cost_prices_the_event_without_charging(
+    engine: EngineProcess,
+) -> None:
+    event = _event("cost-1", dest="1002", Usage="90s")
+    args = {"Flags": ["*cost"], "Event": event}
+    peer = await BiJsonPeer.connect(engine.ports["bijson"])
+    try:
+        reply = await peer.call("SessionSv1.ProcessEvent", args)
+    finally:
+        await peer.close()
+    # 0.4 + 0.2 for the first minute, then 30 one-second increments of 0.00167 (0.1/60
+    # rounded to rounding_decimals, as v0.10's EventCost adds them up)
+    assert reply["result"] == {"MaxUsage": 0, "Cost": 0.6501, "ResourceAllocation": None,
+                               "Attributes": None, "Suppliers": None, "ThresholdIDs": None,
+                               "StatQueueIDs": None}  # fmt: skip
+    assert await asyncio.to_thread(_money, engine, "1001") == 10
+    count = await asyncio.to_thread(_call, engine, "SessionSv1.GetActiveSessionsCount", {})
+    assert count == 0
+    bad = {"Flags": ["*cost"], "Event": {**event, "Destination": "99"}}
+    assert await asyncio.to_thread(_error, engine, "SessionSv1.ProcessEvent", bad) == (
+        "UNAUTHORIZED_DESTINATION"
+    )
+
+
+async def test_client_side_method_names_answer_as_v0_10(engine: EngineProcess) -> None:
+    for method in ("SessionSv1.DisconnectSession", "SessionSv1.GetActiveSessionIDs"):
+        text = await asyncio.to_thread(_error, engine, method, {})
+        assert text == f"rpc: can't find method {method}"
+        peer = await BiJsonPeer.connect(engine.ports["bijson"])
+        try:
+            reply = await peer.call(method, "")
+        finally:
+            await peer.close()
+        assert reply == {"id": reply["id"], "result": None,
+                         "error": f"birpc: can't find method {method}"}  # fmt: skip

@@ -1,6 +1,7 @@
 """OpenSIPS' ``cgrates`` module against a real engine's BiJSON port (PROTOCOLS.md §3.7):
 its messages replayed byte for byte (json-c spaced style, ``\\/`` escapes, no newline
-between messages, several connections), and the replies it needs checked byte for byte."""
+between messages, one connection per worker and several workers calling at once), and the
+replies it needs checked byte for byte; CDRs are on, so ProcessCDR stores the call."""
 
 from __future__ import annotations
 
@@ -27,11 +28,14 @@ CONFIG: dict[str, Any] = {
     "apiers": {"enabled": True, "scheduler_conns": ["*internal"]},
     "attributes": {"enabled": True},
     "chargers": {"enabled": True, "attributes_conns": ["*internal"]},
+    "cdrs": {"enabled": True, "chargers_conns": ["*internal"], "rals_conns": ["*internal"]},
     "sessions": {
         "enabled": True,
         "chargers_conns": ["*internal"],
         "rals_conns": ["*internal"],
+        "cdrs_conns": ["*internal"],
         "debit_interval": "10s",
+        "alterable_fields": ["DisconnectCause"],
     },
 }
 
@@ -140,17 +144,65 @@ async def test_prepaid_call_replayed_byte_for_byte(engine: EngineProcess) -> Non
         assert await _call_rpc(engine, "SessionSv1.GetActiveSessionsCount", {}) == 0
         assert _money(engine, "1001") == pytest.approx(99.4)  # 35s fit in the 60s increment
         await peer.send_raw(PROCESS_CDR)
-        reply = await peer.reply()
-        assert reply["id"] == 1638596731
-        assert set(reply) == {"id", "result", "error"}
-        # until CDRs serve CDRsV1.ProcessEvent the CDR post fails; the reply stays a string
-        assert reply["result"] == "OK" or isinstance(reply["error"], str)
+        await peer.reply()
+        assert peer.raw[-1] == b'{"id":1638596731,"result":"OK","error":null}'
+        cdrs = await _call_rpc(engine, "CDRsV1.GetCDRs", {})
+        default = {c["RunID"]: c for c in cdrs}["*default"]
+        assert (default["OriginID"], default["Usage"], default["Cost"]) == (
+            "a84b4c76e66710@pc33", 35 * 10**9, 0.6
+        )  # fmt: skip
+        # DisconnectCause came with the CDR event only: alterable_fields puts it in the runs
+        assert default["ExtraFields"] == {
+            "DialogEntry": "2395", "DialogID": "1183", "DisconnectCause": "Upstream BYE"
+        }  # fmt: skip
+        assert _money(engine, "1001") == pytest.approx(99.4)  # charged once, by SessionS
         assert peer.requests == []
         assert idle.requests == []
         assert idle.raw == []
     finally:
         await peer.close()
         await idle.close()
+
+
+async def test_several_workers_at_once(engine: EngineProcess) -> None:
+    """Each OpenSIPS worker has its own connection; they call at the same time."""
+    _set_money(engine, "1001", 100)
+    workers = 6
+
+    def mine(message: bytes, n: int) -> bytes:
+        return message.replace(b"a84b4c76e66710@pc33", b"w%d@pc33" % n).replace(
+            b'"id": 1638', b'"id": %d' % (2000 + n)
+        )
+
+    async def worker(n: int) -> list[bytes]:
+        peer = await BiJsonPeer.connect(engine.ports["bijson"])
+        try:
+            for message in (AUTH, INITIATE, TERMINATE, PROCESS_CDR):
+                await peer.send_raw(mine(message, n))
+                await peer.reply()
+            assert peer.requests == []
+            return peer.raw
+        finally:
+            await peer.close()
+
+    replies = await asyncio.gather(*(worker(n) for n in range(workers)))
+    for n, raw in enumerate(replies):
+        assert raw == [
+            b'{"id":%d400123,"result":{"AttributesDigest":null,"ResourceAllocation":null,'
+            b'"MaxUsage":10800,"SuppliersDigest":null,"Thresholds":null,"StatQueues":null},'
+            b'"error":null}' % (2000 + n),
+            b'{"id":%d465659,"result":{"Attributes":null,"ResourceAllocation":null,'
+            b'"MaxUsage":10800000000000,"ThresholdIDs":null,"StatQueueIDs":null},'
+            b'"error":null}' % (2000 + n),
+            b'{"id":%d531195,"result":"OK","error":null}' % (2000 + n),
+            b'{"id":%d596731,"result":"OK","error":null}' % (2000 + n),
+        ]
+    cdrs = await _call_rpc(engine, "CDRsV1.GetCDRs", {})
+    defaults = sorted(c["OriginID"] for c in cdrs if c["RunID"] == "*default")
+    assert defaults == sorted(f"w{n}@pc33" for n in range(workers))
+    assert {c["Cost"] for c in cdrs if c["RunID"] == "*default"} == {0.6}
+    assert _money(engine, "1001") == pytest.approx(100 - 0.6 * workers)
+    assert await _call_rpc(engine, "SessionSv1.GetActiveSessionsCount", {}) == 0
 
 
 async def test_messages_back_to_back_and_split_across_writes(engine: EngineProcess) -> None:
