@@ -284,3 +284,105 @@ def test_actions_from_a_tariff_plan_and_the_queue_posters(
     )
     text = error(engine, "APIerSv1.LoadTariffPlanFromFolder", load)
     assert "Actions.csv:2:2: Action *amqp_json_map is not supported yet" in text
+
+
+# -- the actions that reach the CDR server and the StorDB ------------------------------------
+
+TUTORIAL = (
+    Path(__file__).parents[3] / "shared" / "spec" / "cgrates-v0.10" / "tariffplans" / "tutorial"
+)
+CDR_CONFIG = {
+    "general": {"default_timezone": "UTC"},
+    "schedulers": {"enabled": True, "cdrs_conns": ["*internal"]},
+    "apiers": {"enabled": True, "scheduler_conns": ["*internal"]},
+    "rals": {"enabled": True},
+    "attributes": {"enabled": True},
+    "chargers": {"enabled": True, "attributes_conns": ["*internal"]},
+    "cdrs": {"enabled": True, "chargers_conns": ["*internal"], "rals_conns": ["*internal"]},
+}
+# the tutorial's 1001 -> 1002 rate: 2m10s costs 0.7169
+POSTPAID = {
+    "OriginHost": "10.0.0.1",
+    "RequestType": "*postpaid",
+    "Account": "1001",
+    "Destination": "1002",
+    "SetupTime": "2024-01-02T09:59:55Z",
+    "AnswerTime": "2024-01-02T10:00:00Z",
+    "Usage": "2m10s",
+}
+
+
+@pytest.fixture(scope="module")
+def cdr_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProcess]:
+    proc = EngineProcess.prepare(tmp_path_factory.mktemp("actions-cdrs"), CDR_CONFIG).start()
+    try:
+        load = {"FolderPath": str(TUTORIAL)}
+        assert rpc(proc.ports["rpc_json"], "APIerSv1.LoadTariffPlanFromFolder", load,
+                   timeout=60) == "OK"  # fmt: skip
+        deadline = time.monotonic() + 10  # the *asap plans top up 1001..1003 with 10
+        while balances(proc, "1003") != [10] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        yield proc
+    finally:
+        assert proc.stop() == 0, proc.log()
+
+
+def test_a_topup_with_cdrlog_ends_as_a_stored_cdr(cdr_engine: EngineProcess) -> None:
+    set_actions(
+        cdr_engine,
+        "TOPUP_LOGGED",
+        act("*topup", BalanceType="*monetary", BalanceId="BONUS", Units="2.5", Weight=20),
+        act("*cdrlog", ExtraParameters='{"Category":"bonus","Destination":"~ActionID"}'),
+    )
+    assert execute(cdr_engine, "TOPUP_LOGGED", "1003") == "OK"
+    assert balances(cdr_engine, "1003") == [10, 2.5]
+    query = {"Accounts": ["1003"], "CdrSources": ["*cdrlog"]}
+    [cdr] = call(cdr_engine, "APIerSv1.GetCDRs", query)
+    assert (cdr["RunID"], cdr["Cost"], cdr["ToR"], cdr["Tenant"]) == (
+        "*topup", 2.5, "*monetary", T,
+    )  # fmt: skip
+    assert (cdr["Category"], cdr["Destination"], cdr["RequestType"]) == (
+        "bonus", "TOPUP_LOGGED", "*none",
+    )  # fmt: skip
+    [v1] = call(cdr_engine, "CDRsV1.GetCDRs", {"Accounts": ["1003"], "Sources": ["*cdrlog"]})
+    assert (v1["RunID"], v1["Subject"], v1["OriginHost"]) == ("*topup", "1003", "127.0.0.1")
+    # a second run logs a second CDR
+    assert execute(cdr_engine, "TOPUP_LOGGED", "1003") == "OK"
+    assert len(call(cdr_engine, "APIerSv1.GetCDRs", query)) == 2
+
+
+def test_cdr_account_restores_the_balances_of_the_last_cdr(cdr_engine: EngineProcess) -> None:
+    event = {**POSTPAID, "OriginID": "cdr-account-1"}
+    args = {"Flags": ["*rals"], "Tenant": T, "Event": event}
+    assert call(cdr_engine, "CDRsV1.ProcessEvent", args) == "OK"
+    assert balances(cdr_engine, "1001") == [9.2831]
+    # the balance is changed afterwards; *cdr_account puts back what the CDR saw
+    topup = {"Tenant": T, "Account": "1001", "BalanceType": "*monetary", "Value": 100,
+             "Balance": {"ID": "test"}}  # fmt: skip
+    assert call(cdr_engine, "APIerSv1.SetBalance", topup) == "OK"
+    assert balances(cdr_engine, "1001") == [100]
+    set_actions(cdr_engine, "FROM_CDR", act("*cdr_account"))
+    assert execute(cdr_engine, "FROM_CDR", "1001") == "OK"
+    assert balances(cdr_engine, "1001") == [9.2831]
+    # an account without CDRs: the action fails
+    assert error(cdr_engine, "APIerSv1.ExecuteAction",
+                 {"Tenant": T, "Account": "nocdrs", "ActionsId": "FROM_CDR"}) == (
+        "PARTIALLY_EXECUTED"
+    )  # fmt: skip
+
+
+def test_remove_session_costs_by_an_inline_filter(cdr_engine: EngineProcess) -> None:
+    def store(cgrid: str) -> Any:
+        cost = {"CGRID": cgrid, "RunID": "*default", "OriginHost": "10.0.0.1",
+                "OriginID": cgrid, "CostSource": "*sessions", "Usage": 10**9,
+                "CostDetails": {"CGRID": cgrid, "RunID": "*default", "Cost": 0.1}}  # fmt: skip
+        return call(cdr_engine, "CDRsV1.StoreSessionCost", {"Cost": cost, "CheckDuplicate": True})
+
+    assert store("sc-1") == "OK"
+    assert store("sc-2") == "OK"
+    drop = act("*remove_session_costs", ExtraParameters="*string:~*req.CGRID:sc-1")
+    set_actions(cdr_engine, "DROP_SC1", drop)
+    assert call(cdr_engine, "APIerSv1.ExecuteAction", {"ActionsId": "DROP_SC1"}) == "OK"
+    assert store("sc-1") == "OK"  # it was gone: stored again
+    with pytest.raises(RpcError, match=r"^SERVER_ERROR: EXISTS$"):
+        store("sc-2")  # the other one is still there

@@ -31,6 +31,7 @@ import aiohttp
 import msgspec
 
 from tollgate.accounts.actions_balance import ACCOUNT_ACTIONS, RunState
+from tollgate.accounts.actions_cdrs import cdr_account_action, remove_session_costs_action
 from tollgate.accounts.actions_models import Action, action_from_tp
 from tollgate.accounts.actions_posters import POSTER_ACTIONS, ActionHost
 from tollgate.accounts.actions_rpc import RPC_ACTIONS, DestinationWriter, set_ddestinations_action
@@ -47,6 +48,7 @@ from tollgate.core.errors import NotFoundError, PartiallyExecutedError, ServerEr
 from tollgate.core.times import GoTime, parse_time_detect_layout
 from tollgate.rpc.pool import ConnManager
 from tollgate.storage.datadb import DataDB
+from tollgate.storage.stordb import CDRStore, StorDB
 from tollgate.tariffplans import TPActions
 
 __all__ = [
@@ -89,7 +91,8 @@ class ActionService:
     """Reads actions from the ``*actions`` partition and runs them on accounts.
 
     ``conns`` returns the engine's ConnManager (``*internal`` and ``rpc_conns``), ``config``
-    the running Config, ``destinations`` what ``*set_ddestinations`` writes through.
+    the running Config, ``destinations`` what ``*set_ddestinations`` writes through,
+    ``stordb`` the open StorDB (``*remove_session_costs``, ``*cdr_account``).
     A ``*remove_account`` removes through :meth:`AccountService.remove_locked`, whose
     ``removed_hooks`` tell the scheduler to drop the account from its action plans.
     """
@@ -104,10 +107,16 @@ class ActionService:
         conns: Callable[[], ConnManager],
         config: Callable[[], Config],
         destinations: DestinationWriter | None = None,
+        stordb: Callable[[], StorDB | None] | None = None,
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
         self._db = db
         self.accounts = accounts
+
+        def cdr_store() -> CDRStore | None:
+            store = stordb() if stordb is not None else None
+            return store if isinstance(store, CDRStore) else None
+
         self._conns = conns
         self._config = config
         self.clock = clock
@@ -118,6 +127,8 @@ class ActionService:
             **POSTER_ACTIONS,
             **RPC_ACTIONS,
             "*set_ddestinations": set_ddestinations_action(destinations),
+            "*remove_session_costs": remove_session_costs_action(lambda: self.db, cdr_store),
+            "*cdr_account": cdr_account_action(cdr_store),
         }
 
     # -- what the side-effect actions use (ActionHost) ----------------------------------------

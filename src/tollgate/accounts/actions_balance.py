@@ -39,7 +39,7 @@ from tollgate.accounts.service import BalanceChange
 from tollgate.accounts.triggers import reset_triggers, set_recurrent, trigger_matches_action
 from tollgate.core.errors import AccountNotFoundError, NotFoundError, TollgateError
 
-__all__ = ["ACCOUNT_ACTIONS", "RunState", "need_account"]
+__all__ = ["ACCOUNT_ACTIONS", "RunState", "apply_set_balance", "need_account"]
 
 _MONETARY = "*monetary"
 
@@ -138,14 +138,14 @@ def _topup_zero_negative(state: RunState, index: int) -> None:
     _generic_debit(state, index, topup=False, reset=False, reset_if_negative=True)
 
 
-def _set_balance(state: RunState, index: int) -> None:
-    """``Account.setBalanceAction``: by UUID (which must exist) or by ID, over all types."""
-    acc = need_account(state)
-    stored = state.filters[index]
+def apply_set_balance(acc: Account, stored: StoredBalanceFilter, now_ns: int) -> Balance:
+    """``Account.setBalanceAction``: by UUID (which must exist) or by ID, over all types;
+    returns the balance set."""
     bf = apply_filter(stored)
+    value = formula_value(stored.Value, now_ns)
     if stored.Value is not None:
-        bf.Value = state.value(index)
-    target = _find_balance(acc, stored, state.now_ns)
+        bf.Value = value
+    target = _find_balance(acc, stored, now_ns)
     if target is None:
         if not stored.Type:
             raise TollgateError("missing balance type")
@@ -155,13 +155,18 @@ def _set_balance(state: RunState, index: int) -> None:
     if stored.ID == DEFAULT_BALANCE_ID:
         if stored.Value is not None:
             target.ID = DEFAULT_BALANCE_ID
-            target.Value = state.value(index)
+            target.Value = value
     else:
         modify_balance(target, bf)
         if stored.Factor is not None:
             target.Factor = dict(stored.Factor)
-    state.balance_values[index] = target.Value
     init_counters(acc)
+    return target
+
+
+def _set_balance(state: RunState, index: int) -> None:
+    target = apply_set_balance(need_account(state), state.filters[index], state.now_ns)
+    state.balance_values[index] = target.Value
 
 
 def _find_balance(acc: Account, bf: StoredBalanceFilter, now_ns: int) -> Balance | None:

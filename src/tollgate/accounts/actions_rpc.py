@@ -1,6 +1,6 @@
 """The actions that call other services: ``*cgr_rpc``, ``*publish_account``,
-``*publish_balance``, ``*cdrlog``, ``*set_ddestinations``, and the two that need CDRs in
-the StorDB (``*remove_session_costs``, ``*cdr_account``), which refuse until CDRs exist.
+``*publish_balance``, ``*cdrlog``, ``*set_ddestinations`` (the two that read the StorDB's
+CDR tables are in :mod:`.actions_cdrs`).
 
 ``*cgr_rpc`` renders its ExtraParameters as a Go template with ``<<`` ``>>`` delimiters
 (fields of ``.Account``, ``.Action``, ``.Actions``, ``.ExtraData``; ``.Account.GetID``),
@@ -472,7 +472,7 @@ def _plain(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-# -- destinations, CDR-backed actions ---------------------------------------------------------
+# -- destinations -------------------------------------------------------------------------------
 
 
 def set_ddestinations_action(
@@ -514,21 +514,6 @@ def set_ddestinations_action(
     return run
 
 
-async def _remove_session_costs(host: ActionHost, state: RunState, index: int) -> None:
-    raise TollgateError(
-        "*remove_session_costs: the StorDB keeps no session costs yet (they arrive with "
-        "CDRs and sessions)"
-    )
-
-
-async def _cdr_account(host: ActionHost, state: RunState, index: int) -> None:
-    need_account(state)
-    raise TollgateError(
-        "nil cdrStorage for *cdr_account action: CDRs are not stored yet (they arrive with "
-        "the CDR server)"
-    )
-
-
 RpcAction = Callable[[ActionHost, RunState, int], Awaitable[None]]
 
 RPC_ACTIONS: dict[str, RpcAction] = {
@@ -536,6 +521,4 @@ RPC_ACTIONS: dict[str, RpcAction] = {
     "*publish_account": _publish_account,
     "*publish_balance": _publish_balance,
     "*cdrlog": _cdrlog,
-    "*remove_session_costs": _remove_session_costs,
-    "*cdr_account": _cdr_account,
 }

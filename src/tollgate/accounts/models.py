@@ -175,8 +175,10 @@ class Account(msgspec.Struct, kw_only=True):
 class StoredAccount(msgspec.Struct, kw_only=True):
     """What the ``*accounts`` partition holds: the account and the ids attached to it.
 
-    Action plans and triggers are not run yet; their ids are kept so a later scheduler
-    can pick them up.
+    ``action_plan_ids`` are the action plans the account is bound to (the scheduler runs
+    them and keeps this list in step with the plans' ``AccountIDs``);
+    ``action_trigger_ids`` the ActionTriggers groups attached to it (their copies live in
+    ``Account.ActionTriggers`` and fire on commits).
     """
 
     account: Account

@@ -192,6 +192,7 @@ class Engine:
             conns=lambda: self.conns,
             config=lambda: self.cfg,
             destinations=ApierDestinations(self.apier),
+            stordb=lambda: self.stordb.db,
         )
         self.apier.on_load(self.actions.on_load)
         self.scheduler = SchedulerService(

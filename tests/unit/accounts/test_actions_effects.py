@@ -30,7 +30,14 @@ from tollgate.core.errors import NotFoundError, PartiallyExecutedError, Tollgate
 from tollgate.rpc.pool import ConnManager
 from tollgate.rpc.router import Router
 from tollgate.storage.datadb import InternalDataDB
-from tollgate.tariffplans import TPAction, TPActions, TPDestination
+from tollgate.storage.stordb import CDRRecord, CDRStore, SMCostRecord, open_stordb
+from tollgate.tariffplans import (
+    TPAction,
+    TPActions,
+    TPDestination,
+    TPFilter,
+    TPFilterProfile,
+)
 
 ACC = "cgrates.org:1001"
 NOW = 1_700_000_000 * 10**9  # 2023-11-14T22:13:20Z
@@ -465,7 +472,7 @@ async def test_set_ddestinations_takes_the_prefixes_of_the_stat_queues(
         await service.execute("DDC", [ACC])
 
 
-async def test_cdr_backed_actions_refuse_until_cdrs_exist(
+async def test_cdr_backed_actions_need_a_stordb(
     service: Service, db: InternalDataDB, caplog: pytest.LogCaptureFixture
 ) -> None:
     await store(db, "RSC", row("*remove_session_costs"))
@@ -474,5 +481,137 @@ async def test_cdr_backed_actions_refuse_until_cdrs_exist(
         for actions_id in ("RSC", "CA"):
             with pytest.raises(PartiallyExecutedError):
                 await service.execute(actions_id, [ACC])
-    assert "the StorDB keeps no session costs yet" in caplog.text
+    assert "nil cdrStorage for *remove_session_costs action" in caplog.text
     assert "nil cdrStorage for *cdr_account action" in caplog.text
+
+
+@pytest.fixture
+async def cdr_db(tmp_path: Path) -> AsyncIterator[CDRStore]:
+    stor = open_stordb("*sqlite", data_dir=tmp_path / "stordb")
+    await stor.open()
+    assert isinstance(stor, CDRStore)
+    yield stor
+    await stor.close()
+
+
+@pytest.fixture
+async def with_stordb(
+    db: InternalDataDB, setup: dict[str, Any], cdr_db: CDRStore
+) -> AsyncIterator[Service]:
+    svc = Service(
+        lambda: db,
+        AccountService(lambda: db, clock=lambda: NOW),
+        conns=lambda: setup["conns"],
+        config=lambda: setup["cfg"],
+        stordb=lambda: cdr_db,  # type: ignore[arg-type,return-value]
+        clock=lambda: NOW,
+    )
+    yield svc
+    await svc.close()
+
+
+async def _cost_ids(cdr_db: CDRStore) -> list[str]:
+    return [f"{c.cgrid}/{c.run_id}" for c in await cdr_db.get_sm_costs()]
+
+
+async def test_remove_session_costs_removes_what_its_filters_match(
+    with_stordb: Service, db: InternalDataDB, cdr_db: CDRStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def fill() -> None:
+        await cdr_db.remove_sm_costs()
+        for cgrid, run_id, origin_id, usage in (
+            ("c1", "*default", "o1", 10), ("c1", "run2", "o1", 10),
+            ("c2", "*default", "o2", 90), ("c3", "*default", "o3", 30),
+        ):  # fmt: skip
+            rec = SMCostRecord(cgrid=cgrid, run_id=run_id, origin_host="h", origin_id=origin_id,
+                               cost_source="*sessions", usage=usage * 10**9,
+                               cost_details='{"Cost":1}')  # fmt: skip
+            assert await cdr_db.set_sm_cost(rec)
+
+    fltr = TPFilterProfile(Tenant="cgrates.org", ID="FLTR_C1", Filters=[
+        TPFilter(Type="*string", Element="~*req.CGRID", Values=["c1", "c3"]),
+        TPFilter(Type="*string", Element="~RunID", Values=["*default"]),
+    ])  # fmt: skip
+    await db.set("*filters", "cgrates.org:FLTR_C1", msgspec.msgpack.encode(fltr))
+
+    await fill()
+    await store(db, "RSC", row("*remove_session_costs", ExtraParameters="FLTR_C1"))
+    await with_stordb.execute("RSC", [])  # no account needed
+    assert await _cost_ids(cdr_db) == ["c1/run2", "c2/*default"]
+
+    # an inline filter, a usage bound, an unknown filter and an unsupported rule (logged)
+    await fill()
+    extra = "*notstring:~CGRID:c2;*gte:~Usage:20s;NOPE;*prefix:~OriginID:o"
+    await store(db, "RSC2", row("*remove_session_costs", ExtraParameters=extra))
+    with caplog.at_level(logging.WARNING):
+        await with_stordb.execute("RSC2", [ACC])
+    assert await _cost_ids(cdr_db) == ["c1/*default", "c1/run2", "c2/*default"]
+    assert "NOT_FOUND for filter: NOPE" in caplog.text
+    assert 'FilterType: "*prefix" not supported for FieldName: "~OriginID"' in caplog.text
+
+    # no filter: every session cost goes
+    await store(db, "RSC3", row("*remove_session_costs"))
+    await with_stordb.execute("RSC3", [])
+    assert await _cost_ids(cdr_db) == []
+
+
+async def test_cdr_account_restores_the_balances_of_the_last_cdr(
+    with_stordb: Service, db: InternalDataDB, cdr_db: CDRStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    await store(db, "CA", row("*cdr_account"))
+    acc = Account(ID=ACC, BalanceMap={
+        "*monetary": [Balance(Uuid="m", ID="MONEY", Value=Decimal("2.5"))],
+        "*voice": [Balance(Uuid="v", ID="MIN", Value=Decimal(0), Disabled=True)],
+    })  # fmt: skip
+    await put(with_stordb, acc)
+    with pytest.raises(PartiallyExecutedError):  # no CDR yet: NOT_FOUND
+        await with_stordb.execute("CA", [ACC])
+
+    def summary(money: str, minutes: int, *extra: dict[str, Any]) -> str:
+        balances = [
+            {"UUID": "m", "ID": "MONEY", "Type": "*monetary", "Value": float(money),
+             "Disabled": False},
+            {"UUID": "v", "ID": "MIN", "Type": "*voice", "Value": minutes, "Disabled": False},
+            *extra,
+        ]  # fmt: skip
+        return json.dumps({"Cost": 1, "AccountSummary": {"Tenant": "cgrates.org", "ID": "1001",
+                           "BalanceSummaries": balances}})  # fmt: skip
+
+    def cdr(
+        cgrid: str, run_id: str, details: str | None, cost: str = "1", account: str = "1001"
+    ) -> CDRRecord:
+        return CDRRecord(cgrid=cgrid, run_id=run_id, tenant="cgrates.org", account=account,
+                         cost=Decimal(cost), cost_details=details)  # fmt: skip
+
+    gone = {"UUID": "gone", "ID": "OLD", "Type": "*sms", "Value": 5, "Disabled": False}
+    await cdr_db.set_cdr(cdr("a", "*default", summary("7.25", 60 * 10**9, gone)))
+    await cdr_db.set_cdr(cdr("b", "*raw", summary("1", 1)))  # *raw runs are not looked at
+    await cdr_db.set_cdr(cdr("c", "*default", summary("1", 1), cost="-1"))  # nor failed ones
+    await cdr_db.set_cdr(cdr("d", "*default", summary("9", 9), account="1002"))
+    with caplog.at_level(logging.WARNING):
+        await with_stordb.execute("CA", [ACC])
+    got = await with_stordb.accounts.get(ACC)
+    assert got.BalanceMap is not None
+    assert [(b.ID, b.Value, b.Disabled) for b in got.BalanceMap["*monetary"]] == [
+        ("MONEY", Decimal("7.25"), False)
+    ]
+    assert [(b.ID, b.Value, b.Disabled) for b in got.BalanceMap["*voice"]] == [
+        ("MIN", Decimal(60 * 10**9), False)
+    ]
+    assert "*sms" not in got.BalanceMap
+    assert "cannot find balance with uuid: <gone>" in caplog.text
+
+    # the last CDR without an AccountSummary (a rated call): the action fails
+    await cdr_db.set_cdr(cdr("e", "*default", json.dumps({"Cost": 1, "AccountSummary": None})))
+    caplog.clear()
+    with caplog.at_level(logging.ERROR), pytest.raises(PartiallyExecutedError):
+        await with_stordb.execute("CA", [ACC])
+    assert "nil AccountSummary" in caplog.text
+    await cdr_db.set_cdr(cdr("f", "*default", None))
+    caplog.clear()
+    with caplog.at_level(logging.ERROR), pytest.raises(PartiallyExecutedError):
+        await with_stordb.execute("CA", [ACC])
+    assert "nil CostDetails" in caplog.text
+    # without an account: nil account
+    with pytest.raises(PartiallyExecutedError):
+        await with_stordb.execute("CA", [])
