@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tollgate.testing.client import RpcError, rpc
+from tollgate.testing.client import RpcConnection, RpcError, rpc
 from tollgate.testing.engine import EngineProcess
 
 T = "cgrates.org"
@@ -197,21 +199,194 @@ def test_shared_group_pays_for_its_members(engine: EngineProcess) -> None:
     assert _values(engine, "kid") == {"POCKET": 0.1}
 
 
-def test_hundreds_of_concurrent_max_debits_never_overspend(engine: EngineProcess) -> None:
-    start = Decimal("12.34")
+# -- one hot account, many pipelined requests ----------------------------------------------
+
+DEPTH = 16  # requests open at once on each connection
+TENTH = Decimal("0.1")  # ten seconds of RT_SEC: ten 0.01 increments
+
+
+def _pipelined(
+    port: int,
+    calls: Iterable[tuple[str, Any]],
+    on_reply: Callable[[Any], None] | None = None,
+) -> list[Any]:
+    """Send ``calls`` over one persistent connection, DEPTH of them open at once, as a
+    switch does; the results in call order. ``calls`` may block to wait for its next."""
+    pending = iter(calls)
+    ids: list[int] = []
+    results: dict[int, Any] = {}
+    waiting: set[int] = set()
+    more = True
+    with RpcConnection(port, timeout=120) as conn:
+        while True:
+            while more and len(waiting) < DEPTH:
+                call = next(pending, None)
+                if call is None:
+                    more = False
+                    break
+                ids.append(conn.send(*call))
+                waiting.add(ids[-1])
+            if not waiting:
+                return [results[i] for i in ids]
+            reply = conn.receive()
+            if reply.error is not None:
+                raise RpcError(reply.error)
+            waiting.remove(reply.id)
+            results[reply.id] = reply.result
+            if on_reply is not None:
+                on_reply(reply.result)
+
+
+def _money(acc: dict[str, Any]) -> Decimal:
+    """What the account's monetary balances hold together."""
+    return sum((Decimal(str(b["Value"])) for b in acc["BalanceMap"].get("*monetary") or ()),
+               Decimal(0))  # fmt: skip
+
+
+class _Monitor(threading.Thread):
+    """Reads the account on its own connection for as long as the run lasts."""
+
+    def __init__(self, port: int, name: str) -> None:
+        super().__init__(daemon=True)
+        self.port = port
+        self.account = {"Tenant": T, "Account": name}
+        self.seen: list[Decimal] = []
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            with RpcConnection(self.port, timeout=60) as conn:
+                while not self.done.is_set():
+                    self.seen.append(_money(conn.call("APIerSv2.GetAccount", self.account)))
+        except BaseException as exc:  # reported by finish()
+            self.error = exc
+
+    def finish(self) -> list[Decimal]:
+        self.done.set()
+        self.join(timeout=60)
+        assert self.error is None, self.error
+        # it read the balance while it was moving, not only before or after
+        assert len(set(self.seen)) >= 3, self.seen
+        return self.seen
+
+
+def _cost(cc: dict[str, Any]) -> Decimal:
+    return Decimal(str(cc["Cost"]))
+
+
+def _debit_chain(start: Decimal, replies: list[dict[str, Any]]) -> None:
+    """Each MaxDebit's AccountSummary is the balance right after it, under the account's
+    lock: taken in that order (highest first), every balance is the one before it less
+    that debit's cost. A lost update or two debits of one balance breaks the chain."""
+    after = [(_summary_money(cc), _cost(cc)) for cc in replies if _cost(cc)]
+    after.sort(key=lambda pair: pair[0], reverse=True)
+    before = start
+    for left, cost in after:
+        assert left == before - cost, (before, cost, left)
+        before = left
+
+
+def _summary_money(cc: dict[str, Any]) -> Decimal:
+    summaries = cc["AccountSummary"]["BalanceSummaries"]
+    return sum((Decimal(str(s["Value"])) for s in summaries if s["Type"] == "*monetary"),
+               Decimal(0))  # fmt: skip
+
+
+def _run_debits(engine: EngineProcess, name: str, connections: int, each: int) -> list[Any]:
+    port = engine.ports["rpc_json"]
+    calls = [("Responder.MaxDebit", _cd(name, "0723", 10))] * each
+    with concurrent.futures.ThreadPoolExecutor(max_workers=connections) as pool:
+        runs = [pool.submit(_pipelined, port, calls) for _ in range(connections)]
+        return [cc for run in runs for cc in run.result(timeout=300)]
+
+
+def test_pipelined_max_debits_never_overspend_a_prepaid_balance(engine: EngineProcess) -> None:
+    start = Decimal("37.77")  # 377 debits of 0.1, one of 0.07 and nothing for the rest
     _balance(engine, "hot", "*monetary", "MONEY", float(start))
+    monitor = _Monitor(engine.ports["rpc_json"], "hot")
+    monitor.start()
+    replies = _run_debits(engine, "hot", connections=6, each=80)
+    seen = monitor.finish()
 
-    def one(_: int) -> Decimal:
-        cc = _call(engine, "Responder.MaxDebit", _cd("hot", "0723", 60), timeout=60)
-        return Decimal(str(cc["Cost"]))
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
-        costs = list(pool.map(one, range(300)))
+    assert min(seen) >= 0
+    costs = [_cost(cc) for cc in replies]
     left = Decimal(str(_values(engine, "hot")["MONEY"]))
-    assert left >= 0
     assert sum(costs) == start - left
-    assert left < Decimal("0.01")  # all that could be sold was
-    assert sum(1 for c in costs if c == Decimal("0.6")) == 20
+    assert left == 0  # all that could be sold was
+    assert sorted(set(costs)) == [0, Decimal("0.07"), TENTH]
+    assert (costs.count(TENTH), costs.count(Decimal("0.07"))) == (377, 1)
+    assert all(_summary_money(cc) >= 0 for cc in replies)
+    _debit_chain(start, replies)
+
+
+def test_pipelined_max_debits_of_an_allow_negative_account(engine: EngineProcess) -> None:
+    start = Decimal("5.5")
+    acc = {"Tenant": T, "Account": "open", "AllowNegative": True}
+    assert _call(engine, "APIerSv1.SetAccount", acc) == "OK"
+    _balance(engine, "open", "*monetary", "MONEY", float(start))
+    monitor = _Monitor(engine.ports["rpc_json"], "open")
+    monitor.start()
+    replies = _run_debits(engine, "open", connections=6, each=80)
+    seen = monitor.finish()
+
+    costs = [_cost(cc) for cc in replies]
+    assert set(costs) == {TENTH}  # the whole call, every time
+    left = _money(_call(engine, "APIerSv2.GetAccount", {"Tenant": T, "Account": "open"}))
+    assert sum(costs) == start - left
+    assert left == start - 480 * TENTH
+    assert min(seen) < 0 <= max(seen)
+    _debit_chain(start, replies)
+
+
+def test_pipelined_debits_top_ups_and_refunds_add_up(engine: EngineProcess) -> None:
+    """Debits, top-ups and the refunds of the debits' unused seconds, all at once."""
+    port = engine.ports["rpc_json"]
+    start = Decimal(2)
+    _balance(engine, "busy", "*monetary", "MONEY", float(start))
+    topup = {"Tenant": T, "Account": "busy", "BalanceType": "*monetary", "Value": 0.25,
+             "Balance": {"ID": "MONEY"}}  # fmt: skip
+    done: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    refunded: list[Decimal] = []
+
+    def refunds() -> Iterator[tuple[str, Any]]:
+        """For each debit that took money, give back (up to) 3 of its seconds."""
+        while (cc := done.get()) is not None:
+            if not _cost(cc):
+                continue
+            unused = []
+            for inc in (inc for span in cc["Timespans"] for inc in span["Increments"]):
+                seconds = min(3, inc["CompressFactor"])
+                unused.append({**inc, "CompressFactor": seconds})
+                refunded.append(Decimal(str(inc["Cost"])) * seconds)
+            yield "Responder.RefundIncrements", {"Tenant": T, "Account": "busy",
+                                                 "ToR": "*voice", "Increments": unused}  # fmt: skip
+
+    monitor = _Monitor(port, "busy")
+    monitor.start()
+    calls = [("Responder.MaxDebit", _cd("busy", "0723", 10))] * 80
+    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+        debits = [pool.submit(_pipelined, port, calls, done.put) for _ in range(4)]
+        topups = pool.submit(_pipelined, port, [("APIerSv1.AddBalance", topup)] * 40)
+        refunding = pool.submit(_pipelined, port, refunds())
+        replies = [cc for run in debits for cc in run.result(timeout=300)]
+        done.put(None)
+        assert topups.result(timeout=300) == ["OK"] * 40
+        refund_replies = refunding.result(timeout=300)
+    seen = monitor.finish()
+
+    assert min(seen) >= 0
+    debited = sum(_cost(cc) for cc in replies)
+    assert len(refund_replies) == sum(1 for cc in replies if _cost(cc))
+    assert all(acc["ID"] == "cgrates.org:busy" for acc in refund_replies)
+    left = Decimal(str(_values(engine, "busy")["MONEY"]))
+    assert left == start + 40 * Decimal("0.25") - debited + sum(refunded)
+    assert left >= 0
+    assert all(_summary_money(cc) >= 0 for cc in replies)
+    # the money ran out (some calls got less than asked, or nothing), and the top-ups
+    # and refunds kept the account paying for longer than its start alone would have
+    assert any(_cost(cc) < TENTH for cc in replies)
+    assert debited > start
 
 
 def test_debits_survive_a_restart(engine: EngineProcess, tmp_path: Path) -> None:
