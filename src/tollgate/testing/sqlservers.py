@@ -43,17 +43,21 @@ class SQLServer:
     port: int
     folder: Path
     proc: subprocess.Popen[bytes]
-    client: list[str]  # runs one SQL statement as the superuser: client + [sql]
+    client: list[str]  # the command-line client, logged in as the superuser
     run_as: dict[str, Any] = field(default_factory=dict)
     host: str = "127.0.0.1"
     user: str = USER
     password: str = PASSWORD
     database: str = DATABASE
 
-    def sql(self, statement: str) -> str:
-        """Run ``statement`` as the superuser; its output."""
+    def sql(self, statement: str, database: str = "") -> str:
+        """Run ``statement`` as the superuser in ``database`` (the server's own when empty);
+        its output, unaligned and without headers."""
+        where: list[str] = []
+        if database:
+            where = ["-d", database] if self.db_type == "*postgres" else ["-D", database]
         done = subprocess.run(
-            [*self.client, statement],
+            [*self.client, *where, "-c" if self.db_type == "*postgres" else "-e", statement],
             capture_output=True,
             text=True,
             timeout=30,
@@ -196,7 +200,7 @@ def start_postgres() -> SQLServer:
             **run_as,
         )  # fmt: skip
     psql = [str(bindir / "psql"), "-X", "-q", "-A", "-t", "-h", str(folder), "-p", str(port),
-            "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c"]  # fmt: skip
+            "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1"]  # fmt: skip
     server = SQLServer("*postgres", port, folder, proc, psql, run_as)
     _wait_ready(server)
     server.sql(f"CREATE ROLE \"{USER}\" LOGIN CREATEDB PASSWORD '{PASSWORD}'")
@@ -234,7 +238,7 @@ def start_mariadb() -> SQLServer:
             cwd=folder,
             **run_as,
         )  # fmt: skip
-    mariadb = [client, "--no-defaults", f"--socket={sock}", "-u", "root", "-N", "-B", "-e"]
+    mariadb = [client, "--no-defaults", f"--socket={sock}", "-u", "root", "-N", "-B"]
     server = SQLServer("*mysql", port, folder, proc, mariadb, run_as)
     _wait_ready(server)
     server.sql(

@@ -194,3 +194,25 @@ async def test_session_costs(db: SQLStorDB) -> None:
     assert await db.get_sm_costs(origin_id_prefix="ab%") == []
     assert await db.remove_sm_costs(cgrids=["g1"]) == 1
     assert await db.remove_sm_costs() == 2
+
+
+async def test_text_filters_are_case_sensitive_on_every_backend(db: SQLStorDB) -> None:
+    await db.set_cdr(cdr("c1", account="Alice", destination="Abc1", subject="ü"))
+    assert await ids(db, CDRsFilter(accounts=["alice"])) == []
+    assert await ids(db, CDRsFilter(accounts=["Alice"])) == ["c1"]
+    assert await ids(db, CDRsFilter(destination_prefixes=["abc"])) == []
+    assert await ids(db, CDRsFilter(subjects=["u"])) == []  # no accent folding either
+    assert await ids(db, CDRsFilter(not_accounts=["alice"])) == ["c1"]
+
+
+async def test_long_cost_details_and_microseconds_are_kept(db: SQLStorDB) -> None:
+    details = '{"Charges":[' + ",".join(['{"RatingID":"abcdef"}'] * 20_000) + "]}"
+    assert len(details) > 400_000  # past MySQL's 64 KiB TEXT
+    row = cdr("c1", setup_time=at("2024-01-02T10:00:00.123456Z"),
+              answer_time=at("2024-01-02T10:00:00.000001Z"), cost_details=details)  # fmt: skip
+    await db.set_cdr(row)
+    [back] = await db.get_cdrs(CDRsFilter())
+    assert back.cost_details == details
+    assert (back.setup_time, back.answer_time) == (row.setup_time, row.answer_time)
+    assert await ids(db, CDRsFilter(answer_time_end=at("2024-01-02T10:00:00.000002Z"))) == ["c1"]
+    assert await ids(db, CDRsFilter(answer_time_end=at("2024-01-02T10:00:00.000001Z"))) == []

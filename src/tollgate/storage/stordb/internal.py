@@ -50,5 +50,7 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
+        # LIKE (prefix and search filters) as case-sensitive as on PostgreSQL and MySQL
+        cursor.execute("PRAGMA case_sensitive_like=ON")
     finally:
         cursor.close()

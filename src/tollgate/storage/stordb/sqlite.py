@@ -45,5 +45,7 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # LIKE (prefix and search filters) as case-sensitive as on PostgreSQL and MySQL
+        cursor.execute("PRAGMA case_sensitive_like=ON")
     finally:
         cursor.close()
