@@ -286,8 +286,17 @@ async def test_compat_mode_smgeneric_over_bijson(engine: EngineProcess) -> None:
         assert peer.raw[-1].endswith(b'"result":10800,"error":null}')
         await peer.call("SMGenericV1.InitiateSession", {**event, "AnswerTime": "1700000004"})
         assert peer.raw[-1].endswith(b'"result":10800,"error":null}')
+        await peer.call("SMGenericV1.UpdateSession", {**event, "Usage": "30s"})
+        assert peer.raw[-1].endswith(b'"result":30,"error":null}')
         reply = await peer.call("SMGenericV1.TerminateSession", {**event, "Usage": "35s"})
         assert reply["result"] == "OK"
+        await peer.call("SMGenericV1.ProcessCDR", {**event, "Usage": "35s"})
+        assert peer.raw[-1].endswith(b'"result":"OK","error":null}')
+        cdrs = await _call_rpc(engine, "CDRsV1.GetCDRs", {})
+        default = {c["RunID"]: c for c in cdrs}["*default"]
+        assert (default["OriginID"], default["Usage"], default["Cost"]) == (
+            "compat@pc33", 35 * 10**9, 0.6
+        )  # fmt: skip
     finally:
         await peer.close()
 

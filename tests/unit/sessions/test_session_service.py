@@ -307,3 +307,59 @@ async def test_session_indexes_narrow_the_search() -> None:
     await svc.terminate("cgrates.org", event("i7", Usage="1s"), "", False)
     assert await svc.matching_runs(SessionFilter(Filters=["*string:~*req.OriginID:i7"])) == []
     assert ("OriginID", "i7") not in svc._index
+
+
+async def test_pseudoprepaid_is_authorized_and_rated_is_not_and_neither_is_debited() -> None:
+    bank = Bank("0.5")
+    svc = service(bank, config())
+    pseudo = event("pp", Usage="2m", RequestType="*pseudoprepaid")
+    assert await svc.authorize("cgrates.org", pseudo, False) == 50 * S  # what 0.5 pays
+    rated = event("rt", Usage="2m", RequestType="*rated")
+    assert await svc.authorize("cgrates.org", rated, False) == 120 * S
+    assert bank.calls.count("Responder.GetMaxSessionTime") == 1  # only the pseudoprepaid
+    for ev in (event("pp", Usage="2m", RequestType="*pseudoprepaid"),
+               event("rt", Usage="2m", RequestType="*rated")):  # fmt: skip
+        assert await svc.initiate("cgrates.org", ev, "", False) == 120 * S
+        await svc.terminate("cgrates.org", {**ev, "Usage": "3m"}, "", False)
+    assert bank.money == Decimal("0.5")  # CDRs charge them later
+    assert not {"Responder.MaxDebit", "Responder.Debit"} & set(bank.calls)
+
+
+async def test_alterable_fields_reach_every_run_and_others_only_the_start_event() -> None:
+    bank = Bank("10")
+    svc = service(bank, config(alterable_fields=["Carrier"]))
+    await svc.initiate("cgrates.org", event(Usage="1s"), "", False)
+    await svc.update("cgrates.org", event(Usage="1s", Carrier="A", Note="n"), "", False)
+    (s,) = svc.active.values()
+    assert [sr.event.get("Carrier") for sr in s.runs] == ["A", "A"]
+    assert [sr.event.get("Note") for sr in s.runs] == [None, None]
+    assert s.event_start["Note"] == "n"
+    await svc.terminate("cgrates.org", event(Usage="2s", Carrier="B"), "", False)
+    assert [sr.event["Carrier"] for sr in s.runs] == ["B", "B"]
+    assert svc.closed(s.cgrid) is s  # ProcessCDR finds it with the altered runs
+    without = service(Bank("10"), config())
+    await without.initiate("cgrates.org", event(Usage="1s"), "", False)
+    await without.update("cgrates.org", event(Usage="1s", Carrier="A"), "", False)
+    assert [sr.event.get("Carrier") for sr in next(iter(without.active.values())).runs] == [
+        None, None
+    ]  # fmt: skip
+
+
+async def test_initial_origin_id_relocates_the_session() -> None:
+    bank = Bank("10")
+    svc = service(bank, config())
+    await svc.initiate("cgrates.org", event("leg-a", Usage="10s"), "", False)
+    moved = event("leg-b", Usage="5s", InitialOriginID="leg-a")
+    assert await svc.update("cgrates.org", moved, "", False) == 5 * S
+    assert set(svc.active) == {_cgrid("leg-b")}
+    (s,) = svc.active.values()
+    assert s.event_start["OriginID"] == "leg-b"
+    assert {sr.event["CGRID"] for sr in s.runs} == {_cgrid("leg-b")}
+    assert bank.money == Decimal("9.85")  # one session: 10s then 5s more
+    await svc.terminate("cgrates.org", event("leg-b", Usage="12s"), "", False)
+    assert svc.active == {}
+    assert bank.money == Decimal("9.88")  # settled to 12s, the rest refunded
+    # without the initial id an unknown OriginID is a new session
+    await svc.update("cgrates.org", event("leg-c", Usage="1s"), "", False)
+    assert set(svc.active) == {_cgrid("leg-c")}
+    await svc.stop()
