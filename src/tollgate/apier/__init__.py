@@ -11,11 +11,13 @@ from tollgate.apier.tp_api_profiles import APIerSv1TPProfiles
 from tollgate.apier.tp_folder import STORDB_FILES, APIerSv1TPFolders
 from tollgate.apier.tp_load import APIerSv1TPLoads
 from tollgate.apier.tpstore import PARTITIONS, Partition, load_partition, store_plan
+from tollgate.apier.versions_api import APIerSv1StorDBVersions
 
 __all__ = [
     "PARTITIONS",
     "STORDB_FILES",
     "APIerSv1Rating",
+    "APIerSv1StorDBVersions",
     "APIerSv1TPAccounts",
     "APIerSv1TPFolders",
     "APIerSv1TPLoads",

@@ -15,7 +15,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "loader": ("check a tariff plan and load it into the engine (cgr-loader)", ""),
     "console": ("interactive console to the engine (cgr-console)", "a later issue"),
     "tester": ("load generator against a running engine (cgr-tester)", "a later issue"),
-    "migrator": ("migrate stored data between versions (cgr-migrator)", "CDRs, StorDB and exports"),
+    "migrator": ("set versions and upgrade the StorDB schema (cgr-migrator)", ""),
 }
 
 
@@ -52,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tollgate.cli.loader import run_loader
 
         return run_loader(rest)
+    if command == "migrator":
+        from tollgate.cli.migrator import run_migrator
+
+        return run_migrator(rest)
     if command in _COMMANDS:
         print(
             f"tollgate {command}: not built yet; it comes with {_COMMANDS[command][1]}.",

@@ -26,6 +26,7 @@ from tollgate.accounts.triggers_api import APIerSv1Triggers, APIerSv2Triggers
 from tollgate.apier import (
     ApierService,
     APIerSv1Rating,
+    APIerSv1StorDBVersions,
     APIerSv1TariffPlans,
     APIerSv1TPAccounts,
     APIerSv1TPFolders,
@@ -202,6 +203,7 @@ class Engine:
             actions=lambda: getattr(self, "actions", None),
             triggers=lambda: self.triggers,
             conns=lambda: self.conns,
+            filters=lambda: self.filters,
         )
         self.apier.on_plan_loaded(self.scheduler.on_plan_loaded)
         self.accounts.removed_hooks.append(self.scheduler.on_account_removed)
@@ -258,6 +260,7 @@ class Engine:
             APIerSv1TPFolders(lambda: self.stordb.db, self.apier),
             APIerSv1TPAccounts(lambda: self.stordb.db, lambda: self.cfg.general.default_tenant),
             APIerSv1TPProfiles(lambda: self.stordb.db),
+            APIerSv1StorDBVersions(lambda: self.stordb.db),
             ResponderCosts(self.rating),
             APIerSv1Costs(self.rating),
             RALsV1(self.rating),

@@ -1,0 +1,1 @@
+"""Alembic revisions of the StorDB schema (run by ``tollgate migrator -exec *stordb``)."""
