@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import subprocess
@@ -181,10 +182,16 @@ def start_postgres() -> SQLServer:
     run_as, uid, gid = _run_as("postgres")
     folder = _folder("tollgate-pg-", uid, gid)
     data = folder / "data"
+    # the superuser comes in through the socket; TCP logins (the StorDB's) need a password
+    pwfile = folder / "superuser.pw"
+    pwfile.write_text(secrets.token_hex(16))
+    if uid >= 0:
+        os.chown(pwfile, uid, gid)
     _setup(
         folder,
-        [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-         "-E", "UTF8", "--locale=C", "--no-sync"],
+        [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
+         "--auth-host=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C",
+         "--no-sync"],
         run_as,
         "initdb",
     )  # fmt: skip
