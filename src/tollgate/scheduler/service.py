@@ -7,6 +7,10 @@ its next start; the loop sleeps until the earliest, runs what is due (higher wei
 among timings due together) through ``ActionService.execute`` on the plan's accounts, and
 queues each again at its next start after the run.
 
+``schedulers.filters`` are checked when the queue is built, as v0.10 does: a queued timing
+runs only on the plan's accounts that passed them then (a rebuild checks again); ``*asap``
+tasks, ``ExecuteScheduledActions`` and replays are not filtered.
+
 Unlike CGRateS, the next start of every queued timing is kept in the DataDB and written
 *before* the timing runs: a restart finds it and neither runs that occurrence again nor
 forgets one that fell due while the engine was down (it runs once, at start). See
@@ -25,6 +29,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+import msgspec
+
 from tollgate.accounts import AccountService
 from tollgate.core.config import Config
 from tollgate.core.durations import SECOND
@@ -36,6 +42,7 @@ from tollgate.core.errors import (
 )
 from tollgate.core.registry import Service
 from tollgate.core.times import format_rfc3339, resolve_timezone
+from tollgate.filters.dataprovider import DataProvider
 from tollgate.scheduler.models import (
     ActionPlan,
     ActionTiming,
@@ -66,6 +73,14 @@ class ConnCaller(Protocol):
     async def call(self, conn_ids: Sequence[str], method: str, args: Any) -> Any: ...
 
 
+class AccountFilters(Protocol):
+    """``FilterService.pass_filters`` (``engine.filters``): what ``schedulers.filters`` use."""
+
+    async def pass_filters(
+        self, tenant: str, filter_ids: Sequence[str], dp: DataProvider
+    ) -> bool: ...
+
+
 @dataclass(slots=True)
 class _Queued:
     """One action timing in the queue."""
@@ -76,10 +91,17 @@ class _Queued:
     uuid: str
     actions_id: str
     timing: RITiming
+    # the accounts that passed ``schedulers.filters`` when the queue was built (None: no
+    # filters, every account bound to the plan when it runs)
+    passed: frozenset[str] | None = None
 
     @classmethod
     def of(cls, plan_id: str, at: ActionTiming, next_run: int) -> _Queued:
         return cls(next_run, at.Weight, plan_id, at.Uuid, at.ActionsID, at.Timing.Timing)
+
+    def accounts(self, plan: ActionPlan) -> list[str]:
+        bound = plan.accounts()
+        return bound if self.passed is None else [a for a in bound if a in self.passed]
 
     def order(self) -> tuple[int, Decimal]:
         return self.next_run, -self.weight
@@ -100,10 +122,13 @@ class SchedulerService(Service):
         actions: Callable[[], ActionRunner | None],
         triggers: Callable[[], TriggerAttacher | None] = lambda: None,
         conns: Callable[[], ConnCaller] | None = None,
+        filters: Callable[[], AccountFilters | None] = lambda: None,
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
         self.config = config
         self.actions = actions
+        self.accounts = accounts
+        self.filters = filters
         self.conns = conns
         self.clock = clock
         self.store = SchedulerStore(db, clock=clock)
@@ -142,8 +167,6 @@ class SchedulerService(Service):
             await self._start_loop()
 
     async def _start_loop(self) -> None:
-        if self.config().schedulers.filters:
-            logger.warning("schedulers.filters are not applied: every account is scheduled")
         await self.rebuild()
         self._loop_task = asyncio.get_running_loop().create_task(self._loop(), name="scheduler")
         logger.info("scheduler started: %d action timings queued", len(self._queue))
@@ -212,6 +235,7 @@ class SchedulerService(Service):
         queue: list[_Queued] = []
         live: set[str] = set()
         for plan in (await self.store.plans()).values():
+            passed = await self._passing(plan)
             for at in plan.ActionTimings:
                 if at.is_asap:
                     continue  # ran as tasks
@@ -229,12 +253,42 @@ class SchedulerService(Service):
                         continue  # no run to come (CGRateS drops it as obsolete)
                     next_run = start
                     fresh[at.Uuid] = TimingState(ActionPlanID=plan.Id, NextRun=next_run)
-                queue.append(_Queued.of(plan.Id, at, next_run))
+                entry = _Queued.of(plan.Id, at, next_run)
+                entry.passed = passed
+                queue.append(entry)
         await self.store.set_states(fresh)
         for uuid in states.keys() - live:
             await self.store.remove_state(uuid)
         queue.sort(key=_Queued.order)
         self._queue = queue
+
+    async def _passing(self, plan: ActionPlan) -> frozenset[str] | None:
+        """The plan's accounts that pass ``schedulers.filters`` (None when none are set).
+
+        Each account is read from the DataDB and is the filters' data, in the account's
+        tenant: its fields are the event (``~*req.BalanceMap.*monetary[0].Value``) and also
+        sit at the top level (``~ID``, ``~AllowNegative``: v0.10's docs do not say which
+        spelling its scheduler reads, so both work). A missing account or a filter that
+        cannot be checked (``NOT_FOUND:<id>``) leaves the account out, logged."""
+        filter_ids = list(self.config().schedulers.filters)
+        if not filter_ids:
+            return None
+        filters = self.filters()
+        if filters is None:
+            logger.warning("schedulers.filters set but this engine has no FilterS: no account")
+            return frozenset()
+        passed: set[str] = set()
+        for account_id in plan.accounts():
+            try:
+                account = await self.accounts.get(account_id)
+                fields = msgspec.to_builtins(account, builtin_types=(Decimal,))
+                dp = DataProvider(fields, maps=fields)
+                if await filters.pass_filters(account.tenant, filter_ids, dp):
+                    passed.add(account_id)
+            except TollgateError as exc:
+                logger.warning("<SchedulerS> account %s left out of %s: %s",
+                               account_id, plan.Id, exc)  # fmt: skip
+        return frozenset(passed)
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -290,7 +344,7 @@ class SchedulerService(Service):
             logger.error("no ActionS in this engine: %s not run", entry.actions_id)
             return
         logger.info("running action timing %s of %s (%s)", entry.uuid, plan.Id, timing.ActionsID)
-        await self._execute(runner, timing.ActionsID, plan.accounts())
+        await self._execute(runner, timing.ActionsID, entry.accounts(plan))
 
     @staticmethod
     async def _execute(runner: ActionRunner, actions_id: str, accounts: list[str]) -> None:
@@ -363,7 +417,7 @@ class SchedulerService(Service):
         tz = self.timezone()
         out = []
         for q in sorted(self._queue, key=_Queued.order):
-            accounts = plans[q.plan_id].accounts() if q.plan_id in plans else []
+            accounts = q.accounts(plans[q.plan_id]) if q.plan_id in plans else []
             record = ScheduledAction(
                 NextRunTime=format_rfc3339(q.next_run, tz),
                 Accounts=len(accounts),

@@ -20,6 +20,7 @@ from tollgate.core.errors import (
     ServerError,
     TollgateError,
 )
+from tollgate.filters import FilterService
 from tollgate.scheduler import SchedulerService
 from tollgate.scheduler.models import AttrActionPlan
 from tollgate.storage.datadb import InternalDataDB
@@ -30,6 +31,8 @@ from tollgate.tariffplans import (
     TPActionPlan,
     TPActions,
     TPActionTiming,
+    TPFilter,
+    TPFilterProfile,
 )
 
 SECOND = 10**9
@@ -370,3 +373,56 @@ async def test_an_account_removed_by_an_action_leaves_its_plans(db: InternalData
         await svc.on_account_removed("t:1")
     await svc.stop()  # waits for the unbinding
     assert (await svc.plans.get("STD")).accounts() == ["t:2"]
+
+
+async def test_schedulers_filters_limit_the_accounts_a_queued_timing_runs_on(
+    db: InternalDataDB, caplog: pytest.LogCaptureFixture
+) -> None:
+    rich = TPFilterProfile(Tenant="t", ID="FLTR_RICH", Filters=[
+        TPFilter(Type="*gte", Element="~*req.BalanceMap.*monetary[0].Value", Values=["5"]),
+    ])  # fmt: skip
+    await db.set("*filters", "t:FLTR_RICH", msgspec.msgpack.encode(rich))
+    filters = FilterService(lambda: db)
+    await filters.reload(db)
+    clock, runner = Clock(DAY1_NOON - SECOND), Runner()
+    cfg = load_config(None).merged(
+        {
+            "general": {"default_timezone": "UTC"},
+            "schedulers": {"enabled": True, "filters": ["FLTR_RICH", "*notstring:~ID:t:2"]},
+        }
+    )
+    accounts = AccountService(lambda: db, clock=clock)
+    svc = SchedulerService(lambda: db, accounts, config=lambda: cfg, actions=lambda: runner,
+                           filters=lambda: filters, clock=clock)  # fmt: skip
+    plan = [AttrActionPlan(ActionsId="NOON", Time="12:00:00", Weight=Decimal(10))]
+    await svc.plans.set_plan("AP", plan, overwrite=False)
+
+    async def save(ids: list[str]) -> None:
+        return None
+
+    for name, money in (("1", 7), ("2", 9), ("3", 1), ("4", None)):
+        if money is not None:
+            await accounts.topup(f"t:{name}", "*monetary", balance_filter({"ID": "M"}),
+                                 Decimal(money), reset=False)  # fmt: skip
+        await svc.bind_account(f"t:{name}", ["AP"], overwrite=False, v1=False, save=save)
+    await svc.start()
+    try:
+        # 1 is rich; 2 is rich but excluded by id; 3 is poor; 4 has no stored account
+        [(record, _, names)] = await svc.scheduled_actions()
+        assert (record.Accounts, names) == (1, ["t:1"])
+        clock.now = DAY1_NOON
+        async with svc._lock:
+            await svc.run_due()
+        assert runner.calls == [("NOON", ("t:1",))]
+        # a balance change counts at the next rebuild, as CGRateS filters at queue building
+        await accounts.topup("t:3", "*monetary", balance_filter({"ID": "M"}), Decimal(10),
+                             reset=False)  # fmt: skip
+        runner.calls.clear()
+        await svc.rebuild()
+        clock.now = DAY1_NOON + DAY
+        async with svc._lock:
+            await svc.run_due()
+        assert runner.calls == [("NOON", ("t:1", "t:3"))]
+    finally:
+        await svc.stop()
+    assert "account t:4 left out of AP: NOT_FOUND" in caplog.text
