@@ -388,6 +388,20 @@ class CDRStore(abc.ABC):
                 .values(**values)
             )
 
+    async def add_cdrs(self, recs: Sequence[CDRRecord]) -> None:
+        """Insert many new CDRs in one transaction (an import, a benchmark's fill); a
+        duplicate fails the whole batch with EXISTS."""
+        if not recs:
+            return
+        now = _utcnow()
+        try:
+            async with self.transaction("store CDRs") as conn:
+                await conn.execute(insert(cdrs_table), [_row_values(r, now) for r in recs])
+        except StorageError as exc:
+            if _duplicate(exc):
+                raise ExistsError() from None
+            raise
+
     async def get_cdrs(self, f: CDRsFilter) -> list[CDRRecord]:
         """The CDRs matching ``f`` (OrderBy, else in storing order; Limit/Offset applied)."""
         query = _page(select(cdrs_table).where(*_conditions(f)).order_by(*_order(f)), f)
