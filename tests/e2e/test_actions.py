@@ -181,8 +181,8 @@ def test_bad_input_gets_cgrates_errors(engine: EngineProcess) -> None:
     )
     bad_units = {"ActionsId": "A", "Actions": [act("*topup", BalanceType="*sms", Units="x")]}
     assert error(engine, "APIerSv2.SetActions", bad_units) == "Invalid value: x"
-    amqp = {"ActionsId": "A", "Actions": [act("*amqp_json_map", ExtraParameters="amqp://x")]}
-    assert "*amqp_json_map is not supported yet" in error(engine, "APIerSv2.SetActions", amqp)
+    sqs = {"ActionsId": "A", "Actions": [act("*sqs_json_map", ExtraParameters="http://x")]}
+    assert "*sqs_json_map is not supported yet" in error(engine, "APIerSv2.SetActions", sqs)
     bad_filter = {"ActionsId": "A", "Actions": [act("*log", Filter="{")]}
     assert error(engine, "APIerSv2.SetActions", bad_filter).startswith(
         "error parsing action A filter field"
@@ -280,10 +280,10 @@ def test_actions_from_a_tariff_plan_and_the_queue_posters(
     assert execute(engine, "COND", "1003") == "OK"
     assert balances(engine, "1003") == [1.5]
     (plan / "Actions.csv").write_text(
-        HEADER + "Q,*amqp_json_map,amqp://guest:guest@localhost:5672/,,,,,,,,,,,,,,10\n"
+        HEADER + "Q,*kafka_json_map,localhost:9092?topic=cgrates,,,,,,,,,,,,,,10\n"
     )
     text = error(engine, "APIerSv1.LoadTariffPlanFromFolder", load)
-    assert "Actions.csv:2:2: Action *amqp_json_map is not supported yet" in text
+    assert "Actions.csv:2:2: Action *kafka_json_map is not supported yet" in text
 
 
 # -- the actions that reach the CDR server and the StorDB ------------------------------------

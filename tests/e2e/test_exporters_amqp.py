@@ -229,3 +229,22 @@ def test_replay_errors(engine: EngineProcess, tmp_path: Path) -> None:
     args = {"FailedRequestsInDir": str(tmp_path), "Modules": ["cdr"]}
     assert call(engine, "APIerSv1.ReplayFailedPosts", args) == "OK"
     assert [p.name for p in tmp_path.iterdir()] == ["act_x.json"]
+
+
+def test_the_amqp_json_map_action(engine: EngineProcess, broker: RabbitMQ) -> None:
+    """``*amqp_json_map`` in Actions: the account as JSON to the queue its URL names."""
+    url = f"{broker.url}?queue_id=tg_actions"
+    actions = {
+        "ActionsId": "TOPUP_AND_TELL",
+        "Actions": [
+            {"Identifier": "*topup", "BalanceType": "*monetary", "Units": "5", "Weight": 20},
+            {"Identifier": "*amqp_json_map", "ExtraParameters": url, "Weight": 10},
+        ],
+    }
+    assert call(engine, "APIerSv2.SetActions", actions) == "OK"
+    args = {"Tenant": T, "Account": "1003", "ActionsId": "TOPUP_AND_TELL"}
+    assert call(engine, "APIerSv1.ExecuteAction", args) == "OK"
+    [(ctype, account)] = messages(broker.url, "tg_actions", 1)
+    assert ctype == "application/json"
+    assert account["ID"] == "cgrates.org:1003"
+    assert [b["Value"] for b in account["BalanceMap"]["*monetary"]] == [15]  # 10 + 5

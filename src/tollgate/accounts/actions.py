@@ -46,6 +46,7 @@ from tollgate.accounts.timings import balance_timings
 from tollgate.core.config import Config
 from tollgate.core.errors import NotFoundError, PartiallyExecutedError, ServerError, TollgateError
 from tollgate.core.times import GoTime, parse_time_detect_layout
+from tollgate.posters import AMQPPoster
 from tollgate.rpc.pool import ConnManager
 from tollgate.storage.datadb import DataDB
 from tollgate.storage.stordb import CDRStore, StorDB
@@ -122,6 +123,7 @@ class ActionService:
         self.clock = clock
         self._cache: dict[str, list[Action]] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._amqp = AMQPPoster()
         self._background: set[asyncio.Task[None]] = set()
         self._effects: dict[str, Callable[[ActionHost, RunState, int], Awaitable[None]]] = {
             **POSTER_ACTIONS,
@@ -144,6 +146,10 @@ class ActionService:
             self._session = aiohttp.ClientSession()
         return self._session
 
+    def amqp(self) -> AMQPPoster:
+        """The AMQP links shared by the ``*amqp_json_map`` action and the CDR exporters."""
+        return self._amqp
+
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` in the background (async posts, mail); :meth:`close` ends them."""
         task = asyncio.get_running_loop().create_task(coro)
@@ -165,6 +171,7 @@ class ActionService:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        await self._amqp.close()
 
     # -- the actions ------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """The actions that tell the outside world: ``*log``, ``*http_post``, ``*http_post_async``,
-``*post_event`` and ``*mail_async``.
+``*post_event``, ``*mail_async`` and ``*amqp_json_map``.
 
 What they send is the account as JSON (``engine.Account`` as it marshals), or the run's
 extra data when there is no account. HTTP posts follow CGRateS's ``HTTPPoster``:
@@ -30,6 +30,7 @@ from tollgate.accounts.models import Account
 from tollgate.core.config import Config
 from tollgate.core.errors import TollgateError
 from tollgate.core.wire import encode
+from tollgate.posters import AMQPPoster
 from tollgate.rpc.pool import ConnManager
 
 __all__ = ["POSTER_ACTIONS", "ActionHost", "account_json", "deliver", "post_json", "send_mail"]
@@ -48,6 +49,8 @@ class ActionHost(Protocol):
     def conn_manager(self) -> ConnManager: ...
 
     async def http_session(self) -> aiohttp.ClientSession: ...
+
+    def amqp(self) -> AMQPPoster: ...
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None: ...
 
@@ -287,6 +290,28 @@ async def _mail_async(host: ActionHost, state: RunState, index: int) -> None:
     host.spawn(deliver())
 
 
+async def _amqp_json_map(host: ActionHost, state: RunState, index: int) -> None:
+    """``*amqp_json_map``: the account (or the extra data) as JSON to the AMQP queue the
+    ExtraParameters URL names, with ``general.poster_attempts``; kept in the failed posts
+    folder when it cannot be delivered, as ``*http_post`` does."""
+    action = state.actions[index]
+    url = action.extra_parameters
+    body = _one_data(state)
+
+    async def send() -> None:
+        await host.amqp().publish(url, body, content_type="application/json")
+
+    await deliver(
+        host,
+        send,
+        url,
+        body,
+        module=f"act>{action.action_type}",
+        transport=action.action_type,
+        poster="AMQPPoster",
+    )
+
+
 PosterAction = Callable[[ActionHost, RunState, int], Awaitable[None]]
 
 POSTER_ACTIONS: dict[str, PosterAction] = {
@@ -295,4 +320,5 @@ POSTER_ACTIONS: dict[str, PosterAction] = {
     "*http_post_async": _http_post_async,
     "*post_event": _post_event,
     "*mail_async": _mail_async,
+    "*amqp_json_map": _amqp_json_map,
 }

@@ -355,7 +355,6 @@ class Engine:
         for task in list(self._background):
             await task
         await self.actions.close()
-        await self.exports.close()
         await self.registry.stop()
         await self.conns.close()
         logger.info("Tollgate engine %s stopped", self.node_id)

@@ -25,10 +25,10 @@ from tollgate.cdrs.service import CDRService
 from tollgate.core.api import Api, CallContext, rpc_method
 from tollgate.core.config import Config
 from tollgate.core.errors import MandatoryIeMissingError, ServerError, TollgateError
-from tollgate.exporters.amqp import AMQP_FORMATS
 from tollgate.exporters.exporter import FILE_CSV, FILE_FWV, QUEUE_FORMATS
 from tollgate.exporters.service import SUPPORTED_FORMATS, ExportService, settings_from_profile
 from tollgate.filters import as_string
+from tollgate.posters import AMQP_FORMATS
 from tollgate.rating import money
 
 __all__ = ["APIerSv1Exports", "ArgExportCDRs", "ArgsReplayFailedPosts", "RplExportedCDRs"]

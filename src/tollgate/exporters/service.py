@@ -4,8 +4,9 @@ with ``*export``).
 
 Posting reuses the actions' HTTP poster (``accounts.actions_posters.post_json``) and the
 ActionService as its host: one HTTP session, the same retry pauses and failed-post files.
-The AMQP formats publish through :class:`~tollgate.exporters.amqp.AMQPPoster` with the
-same attempts, pauses and failed-post files.
+The AMQP formats publish through the host's :class:`~tollgate.posters.AMQPPoster` (links
+shared with the ``*amqp_json_map`` action) with the same attempts, pauses and failed-post
+files.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import shutil
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -24,7 +25,6 @@ import msgspec
 from tollgate.accounts.actions_posters import ActionHost, deliver, post_json
 from tollgate.cdrs.models import CDR, MAIN_CDR_FIELDS
 from tollgate.core.errors import NotFoundError, ServerError, TollgateError
-from tollgate.exporters.amqp import AMQP_FORMATS, AMQPPoster
 from tollgate.exporters.exporter import (
     CONTENT_TYPES,
     FILE_FORMATS,
@@ -34,6 +34,7 @@ from tollgate.exporters.exporter import (
 )
 from tollgate.exporters.fields import parse_fields
 from tollgate.filters import DataProvider
+from tollgate.posters import AMQP_FORMATS
 
 if TYPE_CHECKING:
     from tollgate.core.config.service_sections import CdreCfg
@@ -80,11 +81,6 @@ class ExportService:
 
     host: ActionHost
     filters: FilterService
-    amqp: AMQPPoster = field(default_factory=AMQPPoster)
-
-    async def close(self) -> None:
-        """Close the AMQP links (engine shutdown)."""
-        await self.amqp.close()
 
     async def pass_filters(self, tenant: str, ids: Sequence[str], dp: DataProvider) -> bool:
         return await self.filters.pass_filters(tenant, ids, dp)
@@ -96,7 +92,7 @@ class ExportService:
         if transport in AMQP_FORMATS:
 
             async def send() -> None:
-                await self.amqp.publish(url, body, content_type=content_type)
+                await self.host.amqp().publish(url, body, content_type=content_type)
 
             await deliver(
                 self.host,

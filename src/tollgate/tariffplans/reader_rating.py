@@ -141,19 +141,19 @@ def _check_units(row: Row) -> str:
     return value
 
 
-# Actions.csv types that wait for the exporters (they post to message queues)
-QUEUE_POSTERS = frozenset(
-    {"*amqp_json_map", "*amqpv1_json_map", "*sqs_json_map", "*kafka_json_map", "*s3_json_map"}
-)
+# Actions.csv types of v0.10 that post to message queues Tollgate does not reach yet
+# (*amqp_json_map is built: see tollgate.posters)
+QUEUE_POSTERS = frozenset({"*amqpv1_json_map", "*sqs_json_map", "*kafka_json_map", "*s3_json_map"})
 
 
 def _check_action(row: Row) -> str:
-    """The Action column; the queue posters are refused by name until the exporters exist."""
+    """The Action column; the queue posters not built are refused by name."""
     value = row.required("Action")
     if value in QUEUE_POSTERS:
         row.error(
             "Action",
-            f"Action {value} is not supported yet: the queue posters arrive with the exporters",
+            f"Action {value} is not supported yet: of the queue posters only *amqp_json_map "
+            "is built",
         )
     return value
 

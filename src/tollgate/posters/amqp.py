@@ -1,6 +1,8 @@
-"""AMQP 0.9.1 posting for the ``*amqp_json_cdr`` and ``*amqp_json_map`` exports.
+"""AMQP 0.9.1 posting for the ``*amqp_json_cdr`` / ``*amqp_json_map`` exports and the
+``*amqp_json_map`` action.
 
-The export path is a broker URL with CGRateS's extra query parameters::
+The export path (or the action's ExtraParameters) is a broker URL with CGRateS's extra
+query parameters::
 
     amqp://guest:guest@localhost:5672/?queue_id=cgrates_cdrs&exchange=exchangename&exchange_type=fanout&routing_key=cgr_cdrs
 

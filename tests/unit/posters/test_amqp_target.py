@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tollgate.core.errors import TollgateError
-from tollgate.exporters.amqp import AMQPTarget
+from tollgate.posters import AMQPTarget
 
 
 def test_the_manual_sample() -> None:
