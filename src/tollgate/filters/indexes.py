@@ -92,25 +92,45 @@ def key_text(key: IndexKey) -> str:
 
 @dataclass(slots=True)
 class _FieldIndex:
-    """One indexed (type, field): value -> profile ids, and every profile it holds."""
+    """One indexed (type, field): value -> profile ids, and every profile it holds.
+
+    A value most profiles have alone (an account, a number) maps to the id itself, not to
+    a one-id set: at 100,000 values that is 100,000 fewer objects, and a lookup reads one
+    object fewer (each one a likely cache miss in a big table).
+    """
 
     path: Path
-    by_value: dict[str, set[str]] = field(default_factory=dict)
+    by_value: dict[str, str | set[str]] = field(default_factory=dict)
     members: dict[str, int] = field(default_factory=dict)  # id -> number of values
 
     def add(self, value: str, item: str) -> None:
-        ids = self.by_value.setdefault(value, set())
-        if item not in ids:
+        ids = self.by_value.get(value)
+        if ids is None:
+            self.by_value[value] = item
+        elif isinstance(ids, str):
+            if ids == item:
+                return
+            self.by_value[value] = {ids, item}
+        elif item in ids:
+            return
+        else:
             ids.add(item)
-            self.members[item] = self.members.get(item, 0) + 1
+        self.members[item] = self.members.get(item, 0) + 1
 
     def remove(self, value: str, item: str) -> None:
         ids = self.by_value.get(value)
-        if ids is None or item not in ids:
+        if ids is None:
             return
-        ids.discard(item)
-        if not ids:
+        if isinstance(ids, str):
+            if ids != item:
+                return
             del self.by_value[value]
+        else:
+            if item not in ids:
+                return
+            ids.discard(item)
+            if len(ids) == 1:
+                self.by_value[value] = next(iter(ids))
         left = self.members[item] - 1
         if left:
             self.members[item] = left
@@ -199,13 +219,19 @@ class ScopeIndex:
             by_value = index.by_value
             if kind == "*string":
                 ids = by_value.get(text)
-                if ids:
-                    found.update(ids)
+                if ids is not None:
+                    if type(ids) is str:
+                        found.add(ids)
+                    else:
+                        found.update(ids)
                 continue
             for size in range(len(text), 0, -1):
                 ids = by_value.get(text[:size])
-                if ids:
-                    found.update(ids)
+                if ids is not None:
+                    if type(ids) is str:
+                        found.add(ids)
+                    else:
+                        found.update(ids)
         return found
 
 

@@ -138,6 +138,38 @@ async def test_writes_update_the_indexes(db: InternalDataDB, service: FilterServ
         await service.pass_filters(TENANT, ["FLTR_ACC"], dp)
 
 
+async def test_profiles_sharing_a_value_come_and_go_one_at_a_time(
+    db: InternalDataDB, service: FilterService
+) -> None:
+    kind = "*threshold_profiles"
+
+    async def found(account: str, destination: str = "+33") -> set[str]:
+        await service.reload()
+        dp = DataProvider({"Account": account, "Destination": destination})
+        return service.matching_profiles(kind, TENANT, dp, Selects(prefix_indexed_fields=None))
+
+    await _threshold(db, "A", ["*string:~*req.Account:1001"])
+    assert await found("1001") == {"A"}
+    await _threshold(db, "B", ["*string:~*req.Account:1001;1002", "*prefix:~*req.Destination:+4"])
+    await _threshold(db, "C", ["*string:~*req.Account:1001", "*prefix:~*req.Destination:+49"])
+    assert await found("1001") == {"A", "B", "C"}
+    assert await found("1002") == {"B"}
+    assert await found("1003", "+4915") == {"B", "C"}
+    await db.remove(kind, f"{TENANT}:A")
+    assert await found("1001") == {"B", "C"}
+    await _threshold(db, "B", ["*string:~*req.Account:1002"])
+    assert await found("1001") == {"C"}
+    assert await found("1003", "+4915") == {"C"}
+    await db.remove(kind, f"{TENANT}:C")
+    assert await found("1001") == set()
+    await _threshold(db, "A", ["*string:~*req.Account:1001"])
+    assert await found("1001") == {"A"}
+    assert await found("1002") == {"B"}
+    assert service.index_listing(kind, TENANT) == [
+        "*string:~*req.Account:1001:A", "*string:~*req.Account:1002:B",
+    ]  # fmt: skip
+
+
 async def test_contexts_scope_attribute_indexes(db: InternalDataDB, service: FilterService) -> None:
     contexts_of = {"ATTR_S": ["*sessions"], "ATTR_ANY": ["*any"], "ATTR_2": ["*sessions", "*cdrs"]}
     for item_id, contexts in contexts_of.items():
