@@ -64,14 +64,18 @@ class Stream:
 
 Request = Callable[[int, int], tuple[str, dict[str, Any]]]  # (client, seq) -> method, params
 
+CALL = {"Category": "call", "Tenant": T, "Account": ACCOUNT, "Subject": ACCOUNT,
+        "Destination": "0723", "TimeStart": "2024-01-15T10:00:00Z",
+        "TimeEnd": "2024-01-15T10:01:00Z"}  # fmt: skip
+
 
 def _balance_id(client: int) -> str:
     return f"C{client}"
 
 
-def _set_balance(port: int, balance_id: str, value: Decimal) -> None:
+def _set_balance(port: int, balance_id: str, value: Decimal, weight: int = 0) -> None:
     params = {"Tenant": T, "Account": ACCOUNT, "BalanceType": "*monetary",
-              "Value": float(value), "Balance": {"ID": balance_id}}  # fmt: skip
+              "Value": float(value), "Balance": {"ID": balance_id, "Weight": weight}}  # fmt: skip
     assert rpc(port, "APIerSv1.SetBalance", params) == "OK"
 
 
@@ -85,21 +89,65 @@ def _uuids(port: int) -> dict[str, str]:
     return {b["ID"]: b["Uuid"] for b in acc["BalanceMap"]["*monetary"]}
 
 
-def _hammer(engine: EngineProcess, request: Request, depth: int) -> list[Stream]:
-    """Run the clients until ACKED_BEFORE_KILL answers came, then SIGKILL the engine."""
+# -- the requests: client ``client``'s request number ``seq`` --------------------------------
+
+
+def _max_debit(client: int, seq: int) -> tuple[str, dict[str, Any]]:
+    """A minute (0.6), paid by MONEY: the highest weight and never short."""
+    return "Responder.MaxDebit", CALL
+
+
+def _top_up(client: int, seq: int) -> tuple[str, dict[str, Any]]:
+    return "APIerSv1.AddBalance", {
+        "Tenant": T, "Account": ACCOUNT, "BalanceType": "*monetary", "Value": 1.5,
+        "Balance": {"ID": _balance_id(client)}}  # fmt: skip
+
+
+def _take(client: int, seq: int) -> tuple[str, dict[str, Any]]:
+    return "APIerSv1.DebitBalance", {
+        "Tenant": T, "Account": ACCOUNT, "BalanceType": "*monetary", "Value": 0.25,
+        "Balance": {"ID": _balance_id(client)}}  # fmt: skip
+
+
+def _set_value(client: int, seq: int) -> tuple[str, dict[str, Any]]:
+    return "APIerSv1.SetBalance", {
+        "Tenant": T, "Account": ACCOUNT, "BalanceType": "*monetary", "Value": seq + 1,
+        "Balance": {"ID": _balance_id(client)}}  # fmt: skip
+
+
+def _refund(uuids: dict[str, str]) -> Request:
+    """Give 30 increments of 0.01 (0.3) back to the client's balance, by its UUID."""
+
+    def request(client: int, seq: int) -> tuple[str, dict[str, Any]]:
+        info = {"Monetary": {"UUID": uuids[_balance_id(client)]}, "AccountID": ACCOUNT_ID}
+        return "Responder.RefundIncrements", {
+            "Tenant": T, "Account": ACCOUNT, "ToR": "*voice",
+            "Increments": [{"Duration": 10**9, "Cost": 0.01, "CompressFactor": 30,
+                            "BalanceInfo": info}]}  # fmt: skip
+
+    return request
+
+
+def _hammer(
+    engine: EngineProcess, request: Request, depths: list[int] | None = None, first_seq: int = 0
+) -> list[Stream]:
+    """Run the clients (``depths``: how many requests each keeps open, 4 by default; their
+    sequence numbers from ``first_seq``) until ACKED_BEFORE_KILL answers came, then SIGKILL
+    the engine."""
+    depths = depths or [4] * CLIENTS
     port = engine.ports["rpc_json"]
-    streams = [Stream() for _ in range(CLIENTS)]
+    streams = [Stream() for _ in depths]
     lock = threading.Lock()
     acks = [0]
     enough = threading.Event()
 
     def client(index: int) -> None:
         stream = streams[index]
-        seq = 0
+        seq = first_seq
         try:
             with RpcConnection(port, timeout=60) as conn:
                 while True:
-                    while len(stream.sent) - len(stream.acked) < depth:
+                    while len(stream.sent) - len(stream.acked) < depths[index]:
                         rid = conn.send(*request(index, seq))
                         stream.sent[rid] = seq
                         seq += 1
@@ -114,7 +162,7 @@ def _hammer(engine: EngineProcess, request: Request, depth: int) -> list[Stream]
         except OSError:
             return  # the engine is gone
 
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(len(depths))]
     for thread in threads:
         thread.start()
     assert enough.wait(timeout=120), engine.log()[-3000:]
@@ -149,100 +197,131 @@ def engine(tmp_path: Path) -> Any:
         yield proc
 
 
-def _per_client_counts(
-    streams: list[Stream], applied: Callable[[int], Decimal], unit: Decimal
-) -> int:
-    """Check each client's balance moved by ``unit`` once per acknowledged request at
-    least and once per sent request at most; the number of acknowledged changes."""
-    for index, stream in enumerate(streams):
-        moved = applied(index) / unit
-        assert moved == int(moved), (index, applied(index))
-        assert len(stream.acked) <= moved <= len(stream.sent), (
-            f"client {index}: {moved} changes applied, {len(stream.acked)} acknowledged, "
-            f"{len(stream.sent)} sent"
-        )
-    return sum(len(stream.acked) for stream in streams)
+# -- the checks ----------------------------------------------------------------------------
 
 
-def test_acknowledged_max_debits_survive_sigkill(engine: EngineProcess) -> None:
-    _set_balance(engine.ports["rpc_json"], "MONEY", START)
-    call = {"Category": "call", "Tenant": T, "Account": ACCOUNT, "Subject": ACCOUNT,
-            "Destination": "0723", "TimeStart": "2024-01-15T10:00:00Z",
-            "TimeEnd": "2024-01-15T10:01:00Z"}  # fmt: skip
-    streams = _hammer(engine, lambda client, seq: ("Responder.MaxDebit", call), depth=4)
-    left = _values(_restarted(engine))["MONEY"]
+def _check_count(index: int, stream: Stream, moved_by: Decimal, unit: Decimal) -> None:
+    """The client's balance moved by ``unit`` once per acknowledged request at least, and
+    once per sent request at most."""
+    moved = moved_by / unit
+    assert moved == int(moved), (index, moved_by)
+    assert len(stream.acked) <= moved <= len(stream.sent), (
+        f"client {index}: {moved} changes applied, {len(stream.acked)} acknowledged, "
+        f"{len(stream.sent)} sent"
+    )
 
+
+def _check_set(index: int, stream: Stream, got: Decimal, before: Decimal = Decimal(0)) -> None:
+    """With one request open at a time, the value left is the last acknowledged one (the
+    value ``before`` the run when none was) or the one the client was still waiting for."""
+    last = max((stream.sent[rid] + 1 for rid in stream.acked), default=before)
+    allowed = {last} | {seq + 1 for seq in stream.open}
+    assert got in allowed, f"client {index}: {got}, last acknowledged {last}"
+
+
+def _check_max_debits(streams: list[Stream], left: Decimal, before: Decimal = START) -> None:
+    """Every acknowledged MaxDebit took its 0.6; none was applied without being sent."""
     costs = [Decimal(str(cc["Cost"])) for stream in streams for cc in stream.acked.values()]
     assert costs
     assert set(costs) == {COST}
-    debited = (START - left) / COST
+    debited = (before - left) / COST
     assert debited == int(debited), left
     sent = sum(len(stream.sent) for stream in streams)
     assert len(costs) <= debited <= sent, (len(costs), debited, sent)
 
 
-def test_acknowledged_top_ups_survive_sigkill(engine: EngineProcess) -> None:
-    def top_up(client: int, seq: int) -> tuple[str, dict[str, Any]]:
-        return "APIerSv1.AddBalance", {
-            "Tenant": T, "Account": ACCOUNT, "BalanceType": "*monetary", "Value": 1.5,
-            "Balance": {"ID": _balance_id(client)}}  # fmt: skip
+def _acked(streams: list[Stream]) -> int:
+    return sum(len(stream.acked) for stream in streams)
 
-    streams = _hammer(engine, top_up, depth=4)
+
+# -- one method at a time ------------------------------------------------------------------
+
+
+def test_acknowledged_max_debits_survive_sigkill(engine: EngineProcess) -> None:
+    _set_balance(engine.ports["rpc_json"], "MONEY", START)
+    streams = _hammer(engine, _max_debit)
+    _check_max_debits(streams, _values(_restarted(engine))["MONEY"])
+
+
+def test_acknowledged_top_ups_survive_sigkill(engine: EngineProcess) -> None:
+    streams = _hammer(engine, _top_up)
     values = _values(_restarted(engine))
-    acked = _per_client_counts(
-        streams, lambda i: values.get(_balance_id(i), Decimal(0)), Decimal("1.5")
-    )
-    assert acked >= ACKED_BEFORE_KILL
+    for index, stream in enumerate(streams):
+        got = values.get(_balance_id(index), Decimal(0))
+        _check_count(index, stream, got, Decimal("1.5"))
+    assert _acked(streams) >= ACKED_BEFORE_KILL
 
 
 def test_acknowledged_balance_debits_survive_sigkill(engine: EngineProcess) -> None:
     for client in range(CLIENTS):
         _set_balance(engine.ports["rpc_json"], _balance_id(client), START)
-
-    def take(client: int, seq: int) -> tuple[str, dict[str, Any]]:
-        return "APIerSv1.DebitBalance", {
-            "Tenant": T, "Account": ACCOUNT, "BalanceType": "*monetary", "Value": 0.25,
-            "Balance": {"ID": _balance_id(client)}}  # fmt: skip
-
-    streams = _hammer(engine, take, depth=4)
+    streams = _hammer(engine, _take)
     values = _values(_restarted(engine))
-    acked = _per_client_counts(streams, lambda i: START - values[_balance_id(i)], Decimal("0.25"))
-    assert acked >= ACKED_BEFORE_KILL
+    for index, stream in enumerate(streams):
+        _check_count(index, stream, START - values[_balance_id(index)], Decimal("0.25"))
+    assert _acked(streams) >= ACKED_BEFORE_KILL
 
 
 def test_acknowledged_refunds_survive_sigkill(engine: EngineProcess) -> None:
     port = engine.ports["rpc_json"]
     for client in range(CLIENTS):
         _set_balance(port, _balance_id(client), START)
-    uuids = _uuids(port)
-
-    def refund(client: int, seq: int) -> tuple[str, dict[str, Any]]:
-        info = {"Monetary": {"UUID": uuids[_balance_id(client)]}, "AccountID": ACCOUNT_ID}
-        return "Responder.RefundIncrements", {
-            "Tenant": T, "Account": ACCOUNT, "ToR": "*voice",
-            "Increments": [{"Duration": 10**9, "Cost": 0.01, "CompressFactor": 30,
-                            "BalanceInfo": info}]}  # fmt: skip
-
-    streams = _hammer(engine, refund, depth=4)
+    streams = _hammer(engine, _refund(_uuids(port)))
     values = _values(_restarted(engine))
-    acked = _per_client_counts(streams, lambda i: values[_balance_id(i)] - START, Decimal("0.3"))
-    assert acked >= ACKED_BEFORE_KILL
+    for index, stream in enumerate(streams):
+        _check_count(index, stream, values[_balance_id(index)] - START, Decimal("0.3"))
+    assert _acked(streams) >= ACKED_BEFORE_KILL
 
 
 def test_acknowledged_set_balances_survive_sigkill(engine: EngineProcess) -> None:
-    # one request open per client: the value it left must be its last acknowledged one or
-    # the one it was still waiting for
-    def set_value(client: int, seq: int) -> tuple[str, dict[str, Any]]:
-        return "APIerSv1.SetBalance", {
-            "Tenant": T, "Account": ACCOUNT, "BalanceType": "*monetary", "Value": seq + 1,
-            "Balance": {"ID": _balance_id(client)}}  # fmt: skip
-
-    streams = _hammer(engine, set_value, depth=1)
+    streams = _hammer(engine, _set_value, [1] * CLIENTS)
     values = _values(_restarted(engine))
     for index, stream in enumerate(streams):
-        acked = [stream.sent[rid] + 1 for rid in stream.acked]
-        last = max(acked, default=0)
-        allowed = {last} | {seq + 1 for seq in stream.open}
-        got = values.get(_balance_id(index), Decimal(0))
-        assert got in allowed, f"client {index}: {got}, last acknowledged {last}"
-    assert sum(len(stream.acked) for stream in streams) >= ACKED_BEFORE_KILL
+        _check_set(index, stream, values.get(_balance_id(index), Decimal(0)))
+    assert _acked(streams) >= ACKED_BEFORE_KILL
+
+
+# -- all of them at once on one account, killed twice ----------------------------------------
+
+
+def test_acknowledged_changes_of_every_kind_on_one_account_survive_sigkill(
+    engine: EngineProcess,
+) -> None:
+    """Two clients of each method change one account together: each write of the account
+    carries every balance, so a change lost to another method's write shows too. The
+    engine is killed, restarted and checked twice: the second run appends to the log the
+    first one recovered."""
+    port = engine.ports["rpc_json"]
+    kinds = ["max_debit", "top_up", "take", "refund", "set"] * 2
+    _set_balance(port, "MONEY", START, weight=100)  # the MaxDebits take only this one
+    for client, kind in enumerate(kinds):
+        if kind in ("take", "refund"):
+            _set_balance(port, _balance_id(client), START)
+    refund = _refund(_uuids(port))
+    requests: dict[str, Request] = {"max_debit": _max_debit, "top_up": _top_up,
+                                    "take": _take, "refund": refund,
+                                    "set": _set_value}  # fmt: skip
+
+    def request(client: int, seq: int) -> tuple[str, dict[str, Any]]:
+        return requests[kinds[client]](client, seq)
+
+    depths = [1 if kind == "set" else 4 for kind in kinds]
+    before = _values(port)
+    for run in range(2):
+        streams = _hammer(engine, request, depths, first_seq=run * 100_000)
+        values = _values(_restarted(engine))
+        debits = [s for s, k in zip(streams, kinds, strict=True) if k == "max_debit"]
+        _check_max_debits(debits, values["MONEY"], before["MONEY"])
+        for index, (stream, kind) in enumerate(zip(streams, kinds, strict=True)):
+            was = before.get(_balance_id(index), Decimal(0))
+            got = values.get(_balance_id(index), Decimal(0))
+            if kind == "top_up":
+                _check_count(index, stream, got - was, Decimal("1.5"))
+            elif kind == "take":
+                _check_count(index, stream, was - got, Decimal("0.25"))
+            elif kind == "refund":
+                _check_count(index, stream, got - was, Decimal("0.3"))
+            elif kind == "set":
+                _check_set(index, stream, got, was)
+        assert all(stream.acked for stream in streams)
+        before = values
