@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -38,3 +39,19 @@ async def test_a_duplicate_fails_the_whole_batch(db: SQLStorDB) -> None:
     with pytest.raises(ExistsError):
         await db.add_cdrs([_rec(2), _rec(1), _rec(3)])
     assert await db.count_cdrs(CDRsFilter()) == 1
+
+
+async def test_concurrent_inserts_are_grouped_and_a_duplicate_fails_alone(db: SQLStorDB) -> None:
+    await db.set_cdr(_rec(7))
+    recs = [_rec(i) for i in range(1, 41)] + [_rec(3)]  # 7 is stored, 3 comes twice
+    results = await asyncio.gather(*(db.set_cdr(r) for r in recs), return_exceptions=True)
+    failed = sorted(i for i, r in enumerate(results) if isinstance(r, ExistsError))
+    assert [recs[i].origin_id for i in failed] in (["o3", "o7"], ["o7", "o3"])
+    assert all(r is None for i, r in enumerate(results) if i not in failed)
+    assert await db.count_cdrs(CDRsFilter()) == 40
+    # allow_update overwrites in place
+    changed = _rec(5)
+    changed.cost = Decimal("9.99")
+    await db.set_cdr(changed, allow_update=True)
+    [got] = await db.get_cdrs(CDRsFilter(origin_ids=["o5"]))
+    assert got.cost == Decimal("9.99")

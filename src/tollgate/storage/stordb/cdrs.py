@@ -11,6 +11,7 @@ cases (0/-1: "skip errors", -1 alone: "unrated") are kept as written there.
 from __future__ import annotations
 
 import abc
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from tollgate.core.errors import ExistsError
+from tollgate.core.errors import ExistsError, ServerError
 from tollgate.core.times import ZERO_NS
 from tollgate.storage.errors import StorageError
 from tollgate.storage.stordb.schema import cdrs as cdrs_table
@@ -357,6 +358,14 @@ def _duplicate(exc: StorageError) -> bool:
     return isinstance(exc.__cause__, IntegrityError)
 
 
+@dataclass(slots=True)
+class _InsertGroup:
+    """CDR inserts waiting for the writer, and the writer's turn."""
+
+    queue: list[tuple[dict[str, Any], asyncio.Future[None]]] = field(default_factory=list)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
 class CDRStore(abc.ABC):
     """The CDR and session-cost methods of a SQL StorDB."""
 
@@ -366,19 +375,20 @@ class CDRStore(abc.ABC):
 
     async def set_cdr(self, rec: CDRRecord, allow_update: bool = False) -> None:
         """Insert a CDR; an existing CGRID+RunID+OriginID is EXISTS, or is overwritten
-        with ``allow_update`` (the re-rated CDR keeps its row id)."""
+        with ``allow_update`` (the re-rated CDR keeps its row id).
+
+        Inserts that arrive while another is being written wait and go together in the
+        next transaction (a group commit): each call still returns only once its own row is
+        committed, and a duplicate in a group fails only its own call."""
         now = _utcnow()
         values = _row_values(rec, now)
         c = cdrs_table.c
         try:
-            async with self.transaction("store CDR") as conn:
-                await conn.execute(insert(cdrs_table).values(**values))
+            await self._insert_grouped(values)
             return
-        except StorageError as exc:
-            if not _duplicate(exc):
-                raise
+        except ExistsError:
             if not allow_update:
-                raise ExistsError() from None
+                raise
         values.pop("created_at")
         values["updated_at"] = now
         async with self.transaction("update CDR") as conn:
@@ -387,6 +397,49 @@ class CDRStore(abc.ABC):
                 .where(c.cgrid == rec.cgrid, c.run_id == rec.run_id, c.origin_id == rec.origin_id)
                 .values(**values)
             )
+
+    async def _insert_grouped(self, values: dict[str, Any]) -> None:
+        # group commit: one transaction (one round trip to the driver's thread or server)
+        # for every insert queued meanwhile, instead of one per CDR
+        group = self.__dict__.get("_cdr_group")
+        if group is None:
+            group = self.__dict__["_cdr_group"] = _InsertGroup()
+        done = asyncio.get_running_loop().create_future()
+        group.queue.append((values, done))
+        async with group.lock:
+            if not done.done():
+                batch, group.queue = group.queue, []
+                await self._insert_batch(batch)
+        await done
+
+    async def _insert_batch(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+        try:
+            async with self.transaction("store CDRs") as conn:
+                await conn.execute(insert(cdrs_table), [values for values, _ in batch])
+        except StorageError as exc:
+            if not _duplicate(exc) or len(batch) == 1:
+                error: Exception = ExistsError() if _duplicate(exc) else exc
+                for _, done in batch:
+                    done.set_exception(error)
+                return
+        except BaseException as exc:
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(ServerError(f"storing CDRs: {exc!r}"))
+            raise
+        else:
+            for _, done in batch:
+                done.set_result(None)
+            return
+        # a duplicate in the group: each insert on its own, so only that one fails
+        for values, done in batch:
+            try:
+                async with self.transaction("store CDR") as conn:
+                    await conn.execute(insert(cdrs_table).values(**values))
+            except StorageError as exc:
+                done.set_exception(ExistsError() if _duplicate(exc) else exc)
+            else:
+                done.set_result(None)
 
     async def add_cdrs(self, recs: Sequence[CDRRecord]) -> None:
         """Insert many new CDRs in one transaction (an import, a benchmark's fill); a
