@@ -181,8 +181,8 @@ def test_bad_input_gets_cgrates_errors(engine: EngineProcess) -> None:
     )
     bad_units = {"ActionsId": "A", "Actions": [act("*topup", BalanceType="*sms", Units="x")]}
     assert error(engine, "APIerSv2.SetActions", bad_units) == "Invalid value: x"
-    sqs = {"ActionsId": "A", "Actions": [act("*sqs_json_map", ExtraParameters="http://x")]}
-    assert "*sqs_json_map is not supported yet" in error(engine, "APIerSv2.SetActions", sqs)
+    kafka = {"ActionsId": "A", "Actions": [act("*kafka_json_map", ExtraParameters="k:9092")]}
+    assert "*kafka_json_map is not supported yet" in error(engine, "APIerSv2.SetActions", kafka)
     bad_filter = {"ActionsId": "A", "Actions": [act("*log", Filter="{")]}
     assert error(engine, "APIerSv2.SetActions", bad_filter).startswith(
         "error parsing action A filter field"

@@ -46,7 +46,7 @@ from tollgate.accounts.timings import balance_timings
 from tollgate.core.config import Config
 from tollgate.core.errors import NotFoundError, PartiallyExecutedError, ServerError, TollgateError
 from tollgate.core.times import GoTime, parse_time_detect_layout
-from tollgate.posters import AMQPPoster
+from tollgate.posters import AMQPPoster, AWSPoster
 from tollgate.rpc.pool import ConnManager
 from tollgate.storage.datadb import DataDB
 from tollgate.storage.stordb import CDRStore, StorDB
@@ -124,6 +124,7 @@ class ActionService:
         self._cache: dict[str, list[Action]] = {}
         self._session: aiohttp.ClientSession | None = None
         self._amqp = AMQPPoster()
+        self._aws = AWSPoster()
         self._background: set[asyncio.Task[None]] = set()
         self._effects: dict[str, Callable[[ActionHost, RunState, int], Awaitable[None]]] = {
             **POSTER_ACTIONS,
@@ -150,6 +151,10 @@ class ActionService:
         """The AMQP links shared by the ``*amqp_json_map`` action and the CDR exporters."""
         return self._amqp
 
+    def aws(self) -> AWSPoster:
+        """The SQS/S3 clients shared by the queue-poster actions and the CDR exporters."""
+        return self._aws
+
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` in the background (async posts, mail); :meth:`close` ends them."""
         task = asyncio.get_running_loop().create_task(coro)
@@ -172,6 +177,7 @@ class ActionService:
             await self._session.close()
             self._session = None
         await self._amqp.close()
+        await asyncio.to_thread(self._aws.close)
 
     # -- the actions ------------------------------------------------------------------------
 

@@ -50,7 +50,8 @@ __all__ = [
     "tp_action_reply",
 ]
 
-# The action types CGRateS v0.10 runs; of its queue posters only *amqp_json_map is built.
+# The action types CGRateS v0.10 runs; of its queue posters *amqpv1_json_map and
+# *kafka_json_map are not built.
 ACTION_TYPES = frozenset(
     {
         "*log", "*reset_triggers", "*cdrlog", "*set_recurrent", "*unset_recurrent",
@@ -60,7 +61,7 @@ ACTION_TYPES = frozenset(
         "*remove_account", "*remove_balance", "*set_balance", "*transfer_monetary_default",
         "*cgr_rpc", "*topup_zero_negative", "*set_expiry", "*publish_account",
         "*publish_balance", "*remove_session_costs", "*remove_expired", "*post_event",
-        "*cdr_account", "*amqp_json_map",
+        "*cdr_account", "*amqp_json_map", "*sqs_json_map", "*s3_json_map",
     }
 )  # fmt: skip
 _ANY = "*any"
@@ -71,9 +72,9 @@ _FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 def queue_poster_error(action_type: str) -> str:
     """Why a queue poster is refused (the loader and SetActions say the same)."""
     return (
-        f"action {action_type} is not supported yet: of the queue posters only "
-        "*amqp_json_map is built (*amqpv1_json_map, *sqs_json_map, *kafka_json_map and "
-        "*s3_json_map are not)"
+        f"action {action_type} is not supported yet: of the queue posters *amqp_json_map, "
+        "*sqs_json_map and *s3_json_map are built (*amqpv1_json_map and *kafka_json_map "
+        "are not)"
     )
 
 

@@ -1,5 +1,6 @@
 """The actions that tell the outside world: ``*log``, ``*http_post``, ``*http_post_async``,
-``*post_event``, ``*mail_async`` and ``*amqp_json_map``.
+``*post_event``, ``*mail_async`` and the queue posters ``*amqp_json_map``,
+``*sqs_json_map`` and ``*s3_json_map``.
 
 What they send is the account as JSON (``engine.Account`` as it marshals), or the run's
 extra data when there is no account. HTTP posts follow CGRateS's ``HTTPPoster``:
@@ -30,10 +31,24 @@ from tollgate.accounts.models import Account
 from tollgate.core.config import Config
 from tollgate.core.errors import TollgateError
 from tollgate.core.wire import encode
-from tollgate.posters import AMQPPoster
+from tollgate.posters import (
+    AMQP_FORMATS,
+    S3_FORMATS,
+    SQS_FORMATS,
+    AMQPPoster,
+    AWSPoster,
+)
 from tollgate.rpc.pool import ConnManager
 
-__all__ = ["POSTER_ACTIONS", "ActionHost", "account_json", "deliver", "post_json", "send_mail"]
+__all__ = [
+    "POSTER_ACTIONS",
+    "ActionHost",
+    "account_json",
+    "deliver",
+    "post_json",
+    "queue_sender",
+    "send_mail",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +66,8 @@ class ActionHost(Protocol):
     async def http_session(self) -> aiohttp.ClientSession: ...
 
     def amqp(self) -> AMQPPoster: ...
+
+    def aws(self) -> AWSPoster: ...
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None: ...
 
@@ -290,17 +307,45 @@ async def _mail_async(host: ActionHost, state: RunState, index: int) -> None:
     host.spawn(deliver())
 
 
-async def _amqp_json_map(host: ActionHost, state: RunState, index: int) -> None:
-    """``*amqp_json_map``: the account (or the extra data) as JSON to the AMQP queue the
-    ExtraParameters URL names, with ``general.poster_attempts``; kept in the failed posts
-    folder when it cannot be delivered, as ``*http_post`` does."""
+def queue_sender(
+    host: ActionHost, transport: str, url: str, body: bytes, *, content_type: str, key: str = ""
+) -> tuple[Callable[[], Awaitable[None]], str] | None:
+    """What sends ``body`` for a queue ``transport`` (``*amqp_json_*``, ``*sqs_json_map``,
+    ``*s3_json_map``: the object ``key``, a new UUID when empty) and the poster's name for
+    logs; None for the HTTP transports."""
+    if transport in AMQP_FORMATS:
+
+        async def amqp() -> None:
+            await host.amqp().publish(url, body, content_type=content_type)
+
+        return amqp, "AMQPPoster"
+    if transport in SQS_FORMATS:
+
+        async def sqs() -> None:
+            await host.aws().send_sqs(url, body)
+
+        return sqs, "SQSPoster"
+    if transport in S3_FORMATS:
+        name = key or uuid.uuid4().hex
+
+        async def s3() -> None:
+            await host.aws().put_s3(url, body, name)
+
+        return s3, "S3Poster"
+    return None
+
+
+async def _queue_post(host: ActionHost, state: RunState, index: int) -> None:
+    """``*amqp_json_map``, ``*sqs_json_map``, ``*s3_json_map``: the account (or the extra
+    data) as JSON to the queue or bucket the ExtraParameters URL names, with
+    ``general.poster_attempts``; kept in the failed posts folder when it cannot be
+    delivered, as ``*http_post`` does."""
     action = state.actions[index]
     url = action.extra_parameters
     body = _one_data(state)
-
-    async def send() -> None:
-        await host.amqp().publish(url, body, content_type="application/json")
-
+    sender = queue_sender(host, action.action_type, url, body, content_type="application/json")
+    assert sender is not None
+    send, poster = sender
     await deliver(
         host,
         send,
@@ -308,7 +353,7 @@ async def _amqp_json_map(host: ActionHost, state: RunState, index: int) -> None:
         body,
         module=f"act>{action.action_type}",
         transport=action.action_type,
-        poster="AMQPPoster",
+        poster=poster,
     )
 
 
@@ -320,5 +365,7 @@ POSTER_ACTIONS: dict[str, PosterAction] = {
     "*http_post_async": _http_post_async,
     "*post_event": _post_event,
     "*mail_async": _mail_async,
-    "*amqp_json_map": _amqp_json_map,
+    "*amqp_json_map": _queue_post,
+    "*sqs_json_map": _queue_post,
+    "*s3_json_map": _queue_post,
 }

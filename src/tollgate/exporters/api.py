@@ -5,7 +5,7 @@ Synchronous, Attempts, FieldSeparator, ExportID, ExportFileName); the older top-
 spellings (and UsageMultiplyFactor, CostMultiplyFactor, RoundingDecimals) are read too,
 ``ExportArgs`` winning. Files are ``<ExportPath>/cdre_<ExportID>.<csv|fwv>`` (ExportID the
 Unix time unless given); for the HTTP formats ``cdre_<ExportID>.<format>`` is joined to the
-URL's path, as v0.10 does; an AMQP URL is used as it is (its path names the vhost).
+URL's path, as v0.10 does; an AMQP, SQS or S3 URL is used as it is.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tollgate.core.errors import MandatoryIeMissingError, ServerError, TollgateE
 from tollgate.exporters.exporter import FILE_CSV, FILE_FWV, QUEUE_FORMATS
 from tollgate.exporters.service import SUPPORTED_FORMATS, ExportService, settings_from_profile
 from tollgate.filters import as_string
-from tollgate.posters import AMQP_FORMATS
+from tollgate.posters import AMQP_FORMATS, S3_FORMATS, SQS_FORMATS
 from tollgate.rating import money
 
 __all__ = ["APIerSv1Exports", "ArgExportCDRs", "ArgsReplayFailedPosts", "RplExportedCDRs"]
@@ -164,8 +164,8 @@ class APIerSv1Exports(Api):
         file_name = as_string(over.get("ExportFileName", "")) or f"cdre_{export_id}.{ext}"
         if export_format in (FILE_CSV, FILE_FWV):
             settings.export_path = posixpath.join(export_dir, file_name)
-        elif export_format in AMQP_FORMATS:
-            settings.export_path = export_dir  # the broker URL: its path is the vhost
+        elif export_format in AMQP_FORMATS | SQS_FORMATS | S3_FORMATS:
+            settings.export_path = export_dir  # a queue or bucket URL, used as it is
         else:
             url = urllib.parse.urlsplit(export_dir)
             joined = posixpath.join(url.path or "/", file_name)

@@ -3,8 +3,9 @@
 Each CDR with a CGRID that passes the profile's filters is exported: for ``*file_csv`` and
 ``*file_fwv`` its record becomes a row (written after all of them, header first and
 trailer last, both composed after the rows so their ``*handler`` fields see the totals);
-for the HTTP and AMQP formats it is posted (``*http_post`` its fields form-encoded,
-``*http_json_map``/``*amqp_json_map`` its fields as a JSON object,
+for the HTTP, AMQP, SQS and S3 formats it is posted (``*http_post`` its fields
+form-encoded, ``*http_json_map``/``*amqp_json_map``/``*sqs_json_map``/``*s3_json_map`` its
+fields as a JSON object,
 ``*http_json_cdr``/``*amqp_json_cdr`` the whole CDR as JSON).
 Exported CDRs count into the statistics: first/last AnswerTime, number of records, usage
 per ToR, total cost (rounded to ``general.rounding_decimals`` as it adds up), first/last
@@ -69,20 +70,21 @@ HTTP_JSON_CDR: Final = "*http_json_cdr"
 HTTP_JSON_MAP: Final = "*http_json_map"
 AMQP_JSON_CDR: Final = "*amqp_json_cdr"
 AMQP_JSON_MAP: Final = "*amqp_json_map"
+SQS_JSON_MAP: Final = "*sqs_json_map"
+S3_JSON_MAP: Final = "*s3_json_map"
+MAP_FORMATS: Final = frozenset({HTTP_JSON_MAP, AMQP_JSON_MAP, SQS_JSON_MAP, S3_JSON_MAP})
 FILE_FORMATS: Final = frozenset({FILE_CSV, FILE_FWV})
-POST_FORMATS: Final = frozenset(
-    {HTTP_POST, HTTP_JSON_CDR, HTTP_JSON_MAP, AMQP_JSON_CDR, AMQP_JSON_MAP}
-)
+POST_FORMATS: Final = frozenset({HTTP_POST, HTTP_JSON_CDR, AMQP_JSON_CDR} | MAP_FORMATS)
 # formats v0.10 knows but Tollgate does not post to yet (see docs/exports.md)
-QUEUE_FORMATS: Final = frozenset(
-    {"*amqpv1_json_map", "*sqs_json_map", "*s3_json_map", "*kafka_json_map"}
-)
+QUEUE_FORMATS: Final = frozenset({"*amqpv1_json_map", "*kafka_json_map"})
 CONTENT_TYPES: Final = {
     HTTP_POST: "application/x-www-form-urlencoded",
     HTTP_JSON_CDR: "application/json",
     HTTP_JSON_MAP: "application/json",
     AMQP_JSON_CDR: "application/json",
     AMQP_JSON_MAP: "application/json",
+    SQS_JSON_MAP: "application/json",
+    S3_JSON_MAP: "application/json",
 }
 _ZERO = Decimal(0)
 
@@ -93,7 +95,7 @@ class Poster(Protocol):
 
     async def __call__(
         self, url: str, body: bytes, *, content_type: str, attempts: int,
-        failed_dir: str | None, transport: str,
+        failed_dir: str | None, transport: str, key: str = "",
     ) -> None: ...  # fmt: skip
 
 
@@ -300,7 +302,7 @@ class CDRExporter:
             )
             if s.export_format == HTTP_POST:
                 body = urllib.parse.urlencode(dict(record)).encode()
-            elif s.export_format in (HTTP_JSON_MAP, AMQP_JSON_MAP):
+            elif s.export_format in MAP_FORMATS:
                 body = encode(dict(record))
             else:
                 raise TollgateError(f"unsupported exportFormat: <{s.export_format}>")
@@ -311,6 +313,7 @@ class CDRExporter:
             attempts=max(s.attempts, 1),
             failed_dir=s.failed_dir,
             transport=s.export_format,
+            key=f"{cdr.cgrid}:{cdr.run_id}",  # the S3 object's name
         )
 
     def _count(self, cdr: CDR) -> None:

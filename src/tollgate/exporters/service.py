@@ -4,9 +4,8 @@ with ``*export``).
 
 Posting reuses the actions' HTTP poster (``accounts.actions_posters.post_json``) and the
 ActionService as its host: one HTTP session, the same retry pauses and failed-post files.
-The AMQP formats publish through the host's :class:`~tollgate.posters.AMQPPoster` (links
-shared with the ``*amqp_json_map`` action) with the same attempts, pauses and failed-post
-files.
+The AMQP, SQS and S3 formats go through the host's posters (``tollgate.posters``, shared
+with the queue-poster actions) with the same attempts, pauses and failed-post files.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from tollgate.accounts.actions_posters import ActionHost, deliver, post_json
+from tollgate.accounts.actions_posters import ActionHost, deliver, post_json, queue_sender
 from tollgate.cdrs.models import CDR, MAIN_CDR_FIELDS
 from tollgate.core.errors import NotFoundError, ServerError, TollgateError
 from tollgate.exporters.exporter import (
@@ -34,7 +33,6 @@ from tollgate.exporters.exporter import (
 )
 from tollgate.exporters.fields import parse_fields
 from tollgate.filters import DataProvider
-from tollgate.posters import AMQP_FORMATS
 
 if TYPE_CHECKING:
     from tollgate.core.config.service_sections import CdreCfg
@@ -87,13 +85,11 @@ class ExportService:
 
     async def post(
         self, url: str, body: bytes, *, content_type: str, attempts: int,
-        failed_dir: str | None, transport: str,
+        failed_dir: str | None, transport: str, key: str = "",
     ) -> None:  # fmt: skip
-        if transport in AMQP_FORMATS:
-
-            async def send() -> None:
-                await self.host.amqp().publish(url, body, content_type=content_type)
-
+        sender = queue_sender(self.host, transport, url, body, content_type=content_type, key=key)
+        if sender is not None:
+            send, poster = sender
             await deliver(
                 self.host,
                 send,
@@ -103,7 +99,7 @@ class ExportService:
                 attempts=attempts,
                 failed_dir=failed_dir,
                 transport=transport,
-                poster="AMQPPoster",
+                poster=poster,
             )
             return
         await post_json(
@@ -203,7 +199,7 @@ class ExportService:
             try:
                 await self.post(
                     record.Path, body, content_type=content_type, attempts=1,
-                    failed_dir=_NONE, transport=record.Format,
+                    failed_dir=_NONE, transport=record.Format, key=path.stem,
                 )  # fmt: skip
             except TollgateError as exc:
                 failed += 1

@@ -93,8 +93,8 @@ async def test_v1_numbers_are_stored_as_a_load_writes_them(
          'strconv.ParseBool: parsing "maybe": invalid syntax'),
         ([{"Identifier": "*kafka_json_map", "Weight": 1}],
          "SERVER_ERROR: action *kafka_json_map is not supported yet: of the queue posters "
-         "only *amqp_json_map is built (*amqpv1_json_map, *sqs_json_map, *kafka_json_map and "
-         "*s3_json_map are not)"),
+         "*amqp_json_map, *sqs_json_map and *s3_json_map are built (*amqpv1_json_map and "
+         "*kafka_json_map are not)"),
     ],
 )  # fmt: skip
 async def test_v1_refusals(
