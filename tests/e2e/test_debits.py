@@ -90,7 +90,8 @@ def _cd(name: str, dest: str, seconds: int, **extra: Any) -> dict[str, Any]:
 def test_prepaid_call_max_session_max_debit_and_refund(engine: EngineProcess) -> None:
     _balance(engine, "1001", "*monetary", "MONEY", 1)
     _balance(engine, "1001", "*voice", "MINUTES", 30 * SEC, DestinationIDs="NAT", Weight=10)
-    assert _call(engine, "Responder.Ping", {}) == "Pong"
+    for service in ("Responder", "RALsV1", "APIerSv1"):
+        assert _call(engine, f"{service}.Ping", {}) == "Pong"
     # 30 free seconds, then 100 s for the 1.0 at 0.01/s
     got = _call(engine, "Responder.GetMaxSessionTime", _cd("1001", "0723", 59 * 60))
     assert got == 130 * SEC

@@ -22,6 +22,11 @@ class APIerSv1TariffPlans(Api):
     def __init__(self, service: ApierService) -> None:
         self.service = service
 
+    @rpc_method("Ping")
+    def ping(self, args: Any, ctx: CallContext) -> str:
+        """Answers "Pong"."""
+        return "Pong"
+
     @rpc_method("LoadTariffPlanFromFolder")
     async def load_tariff_plan_from_folder(
         self, args: AttrLoadTpFromFolder, ctx: CallContext

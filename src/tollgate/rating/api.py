@@ -218,12 +218,18 @@ def _rating_plans_cost(service: RatingService, args: RatingPlanCostArg) -> Ratin
 
 
 class RALsV1(Api):
-    """``RALsV1.GetRatingPlansCost``: the EventCost of the first plan that covers a call."""
+    """``RALsV1.GetRatingPlansCost`` (the EventCost of the first plan that covers a call) and
+    ``RALsV1.Ping``."""
 
     namespace = "RALsV1"
 
     def __init__(self, service: RatingService) -> None:
         self.service = service
+
+    @rpc_method("Ping")
+    def ping(self, args: Any, ctx: CallContext) -> str:
+        """Answers "Pong"."""
+        return "Pong"
 
     @rpc_method("GetRatingPlansCost")
     def get_rating_plans_cost(self, args: RatingPlanCostArg, ctx: CallContext) -> RatingPlanCost:
