@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import msgspec
 
+from tollgate.caches.heap import settle_after_load
 from tollgate.caches.partition import CachePartition
 from tollgate.core.errors import TollgateError
 
@@ -153,18 +154,20 @@ class ProfileStore(Generic[S, C]):
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self._update(keys, values, compile_changed=self._started)
+            changed = self._update(keys, values, compile_changed=self._started)
             if not self._started and self.cache.precache:
                 self.precache()
+                changed = len(self._raw)
         finally:
             if collecting:
                 gc.enable()
         self._started = True
+        settle_after_load(changed)
 
-    def _update(
-        self, keys: list[str], values: list[bytes | None], *, compile_changed: bool
-    ) -> None:
+    def _update(self, keys: list[str], values: list[bytes | None], *, compile_changed: bool) -> int:
+        """Take the stored items in; the number of new, changed and removed ones."""
         seen = self._raw
+        changed = 0
         present: set[str] = set()
         for key, value in zip(keys, values, strict=True):
             if value is None:
@@ -172,6 +175,7 @@ class ProfileStore(Generic[S, C]):
             present.add(key)
             if seen.get(key) == value:
                 continue
+            changed += 1
             seen[key] = value
             self.errors.pop(key, None)
             if compile_changed:
@@ -179,6 +183,8 @@ class ProfileStore(Generic[S, C]):
             else:
                 self.cache.remove(key)
         for key in [key for key in seen if key not in present]:
+            changed += 1
             del seen[key]
             self.cache.remove(key)
             self.errors.pop(key, None)
+        return changed

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 
 from tollgate import tariffplans as tp
+from tollgate.caches.heap import settle_after_load
 from tollgate.core.errors import NotFoundError, TollgateError
 from tollgate.core.times import GoTime
 from tollgate.filters.compiled import (
@@ -354,6 +355,7 @@ class FilterService:
         finally:
             if collecting:
                 gc.enable()
+        settle_after_load(sum(len(changed) + len(removed) for changed, removed in changes.values()))
 
     async def _changes(self, db: DataDB, kind: str) -> tuple[dict[str, bytes], list[str]]:
         """(new or changed items, removed keys) of a partition since the last reload."""
