@@ -340,3 +340,23 @@ def test_export_errors_and_nothing_to_export(engine: EngineProcess, tmp_path: Pa
         "LastOrderID": 0, "ExportedCGRIDs": None, "UnexportedCGRIDs": None,
     }  # fmt: skip
     assert list(tmp_path.iterdir()) == []
+
+
+def test_reload_cdre_config(engine: EngineProcess, tmp_path: Path) -> None:
+    """APIerSv1.ReloadCdreConfig reads the cdre profiles again; the rest is kept."""
+    config = json.loads(engine.config_path.read_text())
+    config["cdre"]["fresh"] = {"export_format": "*file_csv", "fields": CSV_FIELDS[:2]}
+    config["general"]["default_timezone"] = "Europe/Paris"  # not a cdre key: not applied
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "cgrates.json").write_text(json.dumps(config))
+    args = {"ExportTemplate": "fresh", "ExportPath": str(tmp_path), "ExportID": "r1", **FILTER}
+    assert error(engine, "APIerSv1.ExportCDRs", args) == "NOT_FOUND:ExportTemplate"
+    assert call(engine, "APIerSv1.ReloadCdreConfig", {"ConfigDir": str(folder)}) == "OK"
+    call(engine, "APIerSv1.ExportCDRs", args)
+    assert (tmp_path / "cdre_r1.csv").read_text() == "exp1,*default\nexp2,*default\n"
+    general = call(engine, "ConfigSv1.GetJSONSection", {"Section": "general"})
+    assert general["default_timezone"] == "UTC"
+    assert error(
+        engine, "APIerSv1.ReloadCdreConfig", {"ConfigDir": str(tmp_path / "missing")}
+    ).startswith("SERVER_ERROR")

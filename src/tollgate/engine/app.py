@@ -293,7 +293,7 @@ class Engine:
             CdrsV2(self.cdrs),
             APIerSv1CDRs(self.cdrs),
             APIerSv2CDRs(self.cdrs),
-            APIerSv1Exports(self.exports, self.cdrs, lambda: self.cfg),
+            APIerSv1Exports(self.exports, self.cdrs, lambda: self.cfg, self.reload_config),
         ]
 
     def http_routes(self) -> list[tuple[str, str, Any]]:

@@ -14,6 +14,7 @@ import logging
 import posixpath
 import time
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +24,7 @@ from tollgate.cdrs.args import RPCCDRsFilter
 from tollgate.cdrs.query import rpc_filter
 from tollgate.cdrs.service import CDRService
 from tollgate.core.api import Api, CallContext, rpc_method
-from tollgate.core.config import Config
+from tollgate.core.config import Config, ConfigError
 from tollgate.core.errors import MandatoryIeMissingError, ServerError, TollgateError
 from tollgate.exporters.exporter import FILE_CSV, FILE_FWV, QUEUE_FORMATS
 from tollgate.exporters.service import SUPPORTED_FORMATS, ExportService, settings_from_profile
@@ -31,7 +32,13 @@ from tollgate.filters import as_string
 from tollgate.posters import AMQP_FORMATS, S3_FORMATS, SQS_FORMATS
 from tollgate.rating import money
 
-__all__ = ["APIerSv1Exports", "ArgExportCDRs", "ArgsReplayFailedPosts", "RplExportedCDRs"]
+__all__ = [
+    "APIerSv1Exports",
+    "ArgExportCDRs",
+    "ArgsReplayFailedPosts",
+    "AttrReloadConfig",
+    "RplExportedCDRs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +70,12 @@ class ArgsReplayFailedPosts(msgspec.Struct, kw_only=True):
     FailedRequestsInDir: str | None = None
     FailedRequestsOutDir: str | None = None
     Modules: list[str] | None = None
+
+
+class AttrReloadConfig(msgspec.Struct, kw_only=True):
+    """``v1.AttrReloadConfig``: the config file or folder to read (empty: the engine's)."""
+
+    ConfigDir: str = ""
 
 
 class RplExportedCDRs(msgspec.Struct):
@@ -110,14 +123,21 @@ def _overrides(args: ArgExportCDRs) -> dict[str, Any]:
 
 
 class APIerSv1Exports(Api):
-    """APIerSv1.ExportCDRs and APIerSv1.ReplayFailedPosts."""
+    """APIerSv1.ExportCDRs, APIerSv1.ReplayFailedPosts and APIerSv1.ReloadCdreConfig."""
 
     namespace = "APIerSv1"
 
-    def __init__(self, exports: ExportService, cdrs: CDRService, cfg: Any) -> None:
+    def __init__(
+        self,
+        exports: ExportService,
+        cdrs: CDRService,
+        cfg: Any,
+        reload: Callable[[str, str], Awaitable[None]] | None = None,
+    ) -> None:
         self.exports = exports
         self.cdrs = cdrs
         self._cfg = cfg
+        self._reload = reload
 
     def cfg(self) -> Config:
         cfg: Config = self._cfg()
@@ -216,4 +236,16 @@ class APIerSv1Exports(Api):
         if in_dir == "*none":
             raise MandatoryIeMissingError("FailedRequestsInDir")
         await self.exports.replay_failed(in_dir, out_dir, args.Modules or [])
+        return "OK"
+
+    @rpc_method("ReloadCdreConfig")
+    async def reload_cdre_config(self, args: AttrReloadConfig, ctx: CallContext) -> str:
+        """Read the ``cdre`` profiles again from ConfigDir (default: where the engine read
+        its config); the rest of the running config is kept."""
+        if self._reload is None:
+            raise ServerError("config reloads are not available")
+        try:
+            await self._reload(args.ConfigDir, "cdre")
+        except (ConfigError, OSError) as exc:
+            raise ServerError(exc) from exc
         return "OK"
