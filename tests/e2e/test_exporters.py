@@ -360,3 +360,26 @@ def test_reload_cdre_config(engine: EngineProcess, tmp_path: Path) -> None:
     assert error(
         engine, "APIerSv1.ReloadCdreConfig", {"ConfigDir": str(tmp_path / "missing")}
     ).startswith("SERVER_ERROR")
+
+
+def test_export_cdrs_to_file_the_older_api(engine: EngineProcess, tmp_path: Path) -> None:
+    reply = call(
+        engine,
+        "APIerSv2.ExportCdrsToFile",
+        {"ExportTemplate": "csv", "ExportDirectory": str(tmp_path), "ExportID": "old",
+         "Verbose": True, **FILTER},
+    )  # fmt: skip
+    path = tmp_path / "cdre_old.csv"
+    assert reply == {
+        "ExportedFilePath": str(path), "TotalRecords": 2, "TotalCost": 1.4338,
+        "FirstOrderId": reply["FirstOrderId"], "LastOrderId": reply["LastOrderId"],
+        "ExportedCgrIds": reply["ExportedCgrIds"], "UnexportedCgrIds": {},
+    }  # fmt: skip
+    assert sorted(reply["ExportedCgrIds"]) == sorted([cgrid("exp1"), cgrid("exp2")])
+    assert reply["FirstOrderId"] < reply["LastOrderId"]
+    assert path.read_text().startswith("exp1,*default,1001,1002,")
+    assert error(engine, "APIerSv2.ExportCdrsToFile", {"CdrFormat": "*xml"}) == (
+        "MANDATORY_IE_MISSING: [CdrFormat]"
+    )
+    nothing = call(engine, "APIerSv2.ExportCdrsToFile", {"OriginIDs": ["none"]})
+    assert nothing["ExportedFilePath"] == ""

@@ -69,7 +69,7 @@ from tollgate.engine.services import (
     StorDBService,
     default_data_dir,
 )
-from tollgate.exporters import APIerSv1Exports, ExportService
+from tollgate.exporters import APIerSv1Exports, APIerSv2Exports, ExportService
 from tollgate.filters import APIerSv1Filters, FilterService
 from tollgate.rating import (
     APIerSv1Costs,
@@ -241,6 +241,7 @@ class Engine:
 
     def apis(self) -> list[Api]:
         """Every API object the engine serves; the method table is built from these."""
+        exports_v1 = APIerSv1Exports(self.exports, self.cdrs, lambda: self.cfg, self.reload_config)
         return [
             CoreSv1(self),
             ConfigSv1(self),
@@ -293,7 +294,8 @@ class Engine:
             CdrsV2(self.cdrs),
             APIerSv1CDRs(self.cdrs),
             APIerSv2CDRs(self.cdrs),
-            APIerSv1Exports(self.exports, self.cdrs, lambda: self.cfg, self.reload_config),
+            exports_v1,
+            APIerSv2Exports(exports_v1),
         ]
 
     def http_routes(self) -> list[tuple[str, str, Any]]:

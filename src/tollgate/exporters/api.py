@@ -34,9 +34,12 @@ from tollgate.rating import money
 
 __all__ = [
     "APIerSv1Exports",
+    "APIerSv2Exports",
     "ArgExportCDRs",
     "ArgsReplayFailedPosts",
+    "AttrExportCdrsToFile",
     "AttrReloadConfig",
+    "ExportedFileCdrs",
     "RplExportedCDRs",
 ]
 
@@ -70,6 +73,32 @@ class ArgsReplayFailedPosts(msgspec.Struct, kw_only=True):
     FailedRequestsInDir: str | None = None
     FailedRequestsOutDir: str | None = None
     Modules: list[str] | None = None
+
+
+class AttrExportCdrsToFile(RPCCDRsFilter, kw_only=True):
+    """``v2.AttrExportCdrsToFile`` (the older file export API)."""
+
+    CdrFormat: str | None = None
+    FieldSeparator: str | None = None
+    ExportID: str | None = None
+    ExportId: str | None = None  # the older spelling
+    ExportDirectory: str | None = None
+    ExportDir: str | None = None  # the older spelling
+    ExportFileName: str | None = None
+    ExportTemplate: str | None = None
+    Verbose: bool = False
+
+
+class ExportedFileCdrs(msgspec.Struct):
+    """``utils.ExportedFileCdrs``."""
+
+    ExportedFilePath: str = ""
+    TotalRecords: int = 0
+    TotalCost: Decimal = Decimal(0)
+    FirstOrderId: int = 0
+    LastOrderId: int = 0
+    ExportedCgrIds: list[str] | None = None
+    UnexportedCgrIds: dict[str, str] | None = None
 
 
 class AttrReloadConfig(msgspec.Struct, kw_only=True):
@@ -249,3 +278,44 @@ class APIerSv1Exports(Api):
         except (ConfigError, OSError) as exc:
             raise ServerError(exc) from exc
         return "OK"
+
+
+class APIerSv2Exports(Api):
+    """APIerSv2.ExportCdrsToFile: v0.10's deprecated form of APIerSv1.ExportCDRs."""
+
+    namespace = "APIerSv2"
+
+    def __init__(self, v1: APIerSv1Exports) -> None:
+        self.v1 = v1
+
+    @rpc_method("ExportCdrsToFile")
+    async def export_cdrs_to_file(
+        self, args: AttrExportCdrsToFile, ctx: CallContext
+    ) -> ExportedFileCdrs:
+        """ExportCDRs with the older argument and reply names (ExportDirectory, CdrFormat,
+        ExportedFilePath, FirstOrderId...)."""
+        fields = msgspec.structs.asdict(args)
+        overrides = {
+            "ExportTemplate": fields.pop("ExportTemplate"),
+            "ExportFormat": fields.pop("CdrFormat"),
+            "FieldSeparator": fields.pop("FieldSeparator"),
+            "ExportID": fields.pop("ExportID") or fields.pop("ExportId"),
+            "ExportPath": fields.pop("ExportDirectory") or fields.pop("ExportDir"),
+            "ExportFileName": fields.pop("ExportFileName"),
+        }
+        fields.pop("ExportId", None)
+        fields.pop("ExportDir", None)
+        v1_args = msgspec.convert(
+            {**fields, "ExportArgs": {k: v for k, v in overrides.items() if v}},
+            ArgExportCDRs,
+        )
+        got = await self.v1.export_cdrs(v1_args, ctx)
+        return ExportedFileCdrs(
+            ExportedFilePath=got.ExportedPath,
+            TotalRecords=got.TotalRecords,
+            TotalCost=got.TotalCost,
+            FirstOrderId=got.FirstOrderID,
+            LastOrderId=got.LastOrderID,
+            ExportedCgrIds=got.ExportedCGRIDs,
+            UnexportedCgrIds=got.UnexportedCGRIDs,
+        )
