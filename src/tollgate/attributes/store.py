@@ -64,6 +64,7 @@ class ProfileStore(Generic[S, C]):
         self.cache = CachePartition(kind)
         self.errors: dict[str, TollgateError] = {}
         self._started = False
+        self._compiled_on_use = 0  # since the heap was last settled
 
     def __len__(self) -> int:
         return len(self._raw)
@@ -89,6 +90,11 @@ class ProfileStore(Generic[S, C]):
         compiled = self._compile_key(key)
         if compiled is None:
             raise self.errors[key]
+        # profiles compiled on use pile up like a load's (without precache, after a restart):
+        # every BIG_LOAD of them the heap is settled too, so full collections stay short
+        self._compiled_on_use += 1
+        if settle_after_load(self._compiled_on_use):
+            self._compiled_on_use = 0
         return compiled
 
     def find(self, key: str) -> C | None:
@@ -162,7 +168,8 @@ class ProfileStore(Generic[S, C]):
             if collecting:
                 gc.enable()
         self._started = True
-        settle_after_load(changed)
+        if settle_after_load(changed):
+            self._compiled_on_use = 0
 
     def _update(self, keys: list[str], values: list[bytes | None], *, compile_changed: bool) -> int:
         """Take the stored items in; the number of new, changed and removed ones."""

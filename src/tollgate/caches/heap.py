@@ -33,7 +33,7 @@ def settle_after_load(changed: int) -> bool:
     gc.collect()
     gc.freeze()
     logger.info(
-        "%d items loaded: heap frozen (%d objects) in %.2f s",
+        "heap settled after %d new items: %d objects frozen, in %.2f s",
         changed,
         gc.get_freeze_count(),
         time.perf_counter() - started,

@@ -64,3 +64,28 @@ async def test_reloads_settle_after_changing_many_items(
         assert gc.get_freeze_count() == 0  # one removal is a small change
     finally:
         await db.close()
+
+
+async def test_profiles_compiled_on_use_settle_every_big_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(heap, "BIG_LOAD", 3)
+    db = InternalDataDB(tmp_path, fsync="no")
+    await db.open()
+    try:
+        for n in range(2):
+            item = tp.TPAttributeProfile(Tenant="t", ID=f"P{n}")
+            await db.set("*attribute_profiles", f"t:P{n}", msgspec.msgpack.encode(item))
+        store: ProfileStore[tp.TPAttributeProfile, object] = ProfileStore(
+            "*attribute_profiles", tp.TPAttributeProfile, lambda item: item.ID
+        )
+        await store.reload(db)  # at start, without precache: nothing compiled yet
+        gc.unfreeze()
+        assert store.get("t", "P0") == "P0"
+        assert store.get("t", "P1") == "P1"
+        assert gc.get_freeze_count() == 0
+        store.cache.clear()
+        assert store.get("t", "P0") == "P0"  # the third compile on use
+        assert gc.get_freeze_count() > 0
+    finally:
+        await db.close()
