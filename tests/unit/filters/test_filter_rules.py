@@ -328,3 +328,14 @@ async def test_several_simple_filters_must_all_pass(
     assert len(rules) == 3
     assert pass_simple(rules, DataProvider(event)) is expected
     assert await service.pass_filters("cgrates.org", ids, DataProvider(event)) is expected
+
+
+@pytest.mark.parametrize(
+    "filter_id", ["*string:~*req.Account:", "*prefix:~*req.Account:", "*notstring:~*req.Account:"]
+)
+async def test_simple_rules_without_values(service: FilterService, filter_id: str) -> None:
+    rules = service.simple_rules("cgrates.org", [filter_id])
+    assert rules is not None
+    for event in (EVENT, {}):
+        expected = await service.pass_filters("cgrates.org", [filter_id], DataProvider(event))
+        assert pass_simple(rules, DataProvider(event)) is expected
