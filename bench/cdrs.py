@@ -1,4 +1,4 @@
-"""CDRsV1.ProcessEvent (``*rals``, ``*store``) per StorDB backend, and APIerSv1.GetCDRs with
+"""CDRsV1.ProcessEvent (``*rals``, ``*store``) per StorDB backend, and CDRsV1.GetCDRs with
 an account + time-range filter over a million stored CDRs, next to CoreSv1.Ping.
 
     cd bench && PYTHONPATH=../src python cdrs.py                          # all four backends
@@ -13,8 +13,10 @@ engine with the tutorial plan and the CDR server is spawned and measured:
 - Ping;
 - ProcessEvent of a rated 60 s call (RatingPlan lookup, the cost, the CDR written to the
   StorDB), every request a new OriginID, ``--conns`` x ``--pipeline``;
-- GetCDRs of one account over one day (about 33 CDRs each), ``--query-conns`` connections
-  one request at a time: the latency a user waits, p50/p99.
+- CDRsV1.GetCDRs of one account over one day of answer times (about 33 CDRs each; the
+  RPCCDRsFilter's Accounts, AnswerTimeStart/End — APIerSv1.GetCDRs' older filter names the
+  range TimeStart/TimeEnd), ``--query-conns`` connections one request at a time: the
+  latency a user waits, p50/p99.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def _get_cdrs(count: int, seed: int = 11) -> list[bytes]:
             "AnswerTimeStart": day.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "AnswerTimeEnd": (day + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
-        out.append(ping.payload("APIerSv1.GetCDRs", json.dumps(params)))
+        out.append(ping.payload("CDRsV1.GetCDRs", json.dumps(params)))
     return out
 
 
@@ -239,7 +241,7 @@ def main() -> int:
             print(f"== {backend}" + (f" (filled in {figures['fill_s']:.0f} s)" if "fill_s" in
                                       figures else ""))  # fmt: skip
             for key, name in (("ping", "CoreSv1.Ping"), ("process", "CDRsV1.ProcessEvent"),
-                              ("get", "APIerSv1.GetCDRs")):  # fmt: skip
+                              ("get", "CDRsV1.GetCDRs")):  # fmt: skip
                 if key in figures:
                     print(ping._report(name, figures[key]))
                     errors += int(figures[key]["errors"])

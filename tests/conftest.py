@@ -1,4 +1,5 @@
-"""Fixtures shared by the integration and e2e suites: real SQL servers, started once.
+"""Fixtures shared by the integration and e2e suites: real SQL servers and a RabbitMQ
+broker, each started once.
 
 Each server starts on first use and stops at the end of the session. When its binaries are
 missing, the test fails saying what to install; outside CI (no ``CI`` variable) it is skipped
@@ -9,18 +10,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 
+from tollgate.testing.rabbitmq import RabbitMQ, start_rabbitmq
 from tollgate.testing.sqlservers import ServerMissing, SQLServer, start_mariadb, start_postgres
 
+S = TypeVar("S", SQLServer, RabbitMQ)
 
-def _server(start: Callable[[], SQLServer]) -> Iterator[SQLServer]:
+
+def _server(start: Callable[[], S]) -> Iterator[S]:
     try:
         server = start()
     except ServerMissing as exc:
         if os.environ.get("CI"):
-            pytest.fail(f"{exc} (CI runs every backend: nothing may be skipped)")
+            pytest.fail(f"{exc} (CI runs every server: nothing may be skipped)")
         pytest.skip(str(exc))
     try:
         yield server
@@ -38,3 +43,9 @@ def postgres_server() -> Iterator[SQLServer]:
 def mariadb_server() -> Iterator[SQLServer]:
     """A MariaDB server on loopback with user and database ``cgrates``."""
     yield from _server(start_mariadb)
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_server() -> Iterator[RabbitMQ]:
+    """A RabbitMQ broker on loopback (``guest``/``guest``)."""
+    yield from _server(start_rabbitmq)

@@ -15,22 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cdr_engine
 import pytest
 from aiohttp import web
+from cdr_engine import CALL, MAP_FIELDS, T
 
-from tollgate.testing.client import RpcError, rpc
+from tollgate.testing.client import RpcError
 from tollgate.testing.engine import EngineProcess
 
-T = "cgrates.org"
-TUTORIAL = (
-    Path(__file__).parents[3] / "shared" / "spec" / "cgrates-v0.10" / "tariffplans" / "tutorial"
-)
-CALL = {
-    "OriginHost": "10.0.0.9",
-    "RequestType": "*postpaid",
-    "SetupTime": "2024-01-02T09:59:55Z",
-    "Usage": "2m10s",
-}
 CSV_FIELDS = [
     {"path": "*exp.OriginID", "type": "*composed", "value": "~*req.OriginID"},
     {"path": "*exp.RunID", "type": "*composed", "value": "~*req.RunID"},
@@ -63,11 +55,6 @@ FWV_FIELDS = [
     {"path": "*trl.Fill", "type": "*filler", "value": "", "width": 3},
     {"path": "*trl.Cost", "type": "*handler", "value": "*cdrs_cost"},
 ]  # fmt: skip
-MAP_FIELDS = [
-    {"path": "*exp.Account", "type": "*composed", "value": "~*req.Account"},
-    {"path": "*exp.RunID", "type": "*composed", "value": "~*req.RunID"},
-    {"path": "*exp.Cost", "type": "*composed", "value": "~*req.Cost", "rounding_decimals": 4},
-]
 
 
 class PostServer:
@@ -138,55 +125,28 @@ def engine(
     tmp_path_factory: pytest.TempPathFactory, server: PostServer, failed_dir: Path
 ) -> Iterator[EngineProcess]:
     base = f"http://127.0.0.1:{server.port}"
-    config = {
-        "general": {"default_timezone": "UTC", "failed_posts_dir": str(failed_dir)},
-        "schedulers": {"enabled": True},
-        "apiers": {"enabled": True, "scheduler_conns": ["*internal"],
-                   "attributes_conns": ["*internal"]},
-        "rals": {"enabled": True},
-        "attributes": {"enabled": True},
-        "chargers": {"enabled": True, "attributes_conns": ["*internal"]},
-        "cdrs": {
-            "enabled": True,
-            "chargers_conns": ["*internal"],
-            "rals_conns": ["*internal"],
-            "online_cdr_exports": ["online", "broken"],
-        },
-        "cdre": {
-            "csv": {"export_format": "*file_csv", "fields": CSV_FIELDS},
-            "fwv": {"export_format": "*file_fwv", "fields": FWV_FIELDS},
-            "attrs": {"export_format": "*file_csv", "attributes_context": "*cdre",
-                      "fields": CSV_FIELDS},
-            "post": {"export_format": "*http_post", "export_path": f"{base}/post",
-                     "synchronous": True, "fields": MAP_FIELDS},
-            "online": {"export_format": "*http_json_map", "export_path": f"{base}/online",
-                       "filters": ["*string:~*req.RunID:*default"], "fields": MAP_FIELDS},
-            "broken": {"export_format": "*http_json_map", "export_path": f"{base}/broken",
-                       "synchronous": True, "attempts": 1, "fields": MAP_FIELDS},
-        },
+    cdre = {
+        "csv": {"export_format": "*file_csv", "fields": CSV_FIELDS},
+        "fwv": {"export_format": "*file_fwv", "fields": FWV_FIELDS},
+        "attrs": {"export_format": "*file_csv", "attributes_context": "*cdre",
+                  "fields": CSV_FIELDS},
+        "post": {"export_format": "*http_post", "export_path": f"{base}/post",
+                 "synchronous": True, "fields": MAP_FIELDS},
+        "online": {"export_format": "*http_json_map", "export_path": f"{base}/online",
+                   "filters": ["*string:~*req.RunID:*default"], "fields": MAP_FIELDS},
+        "broken": {"export_format": "*http_json_map", "export_path": f"{base}/broken",
+                   "synchronous": True, "attempts": 1, "fields": MAP_FIELDS},
     }  # fmt: skip
-    proc = EngineProcess.prepare(tmp_path_factory.mktemp("exporters"), config).start()
+    extra = {"apiers": {"attributes_conns": ["*internal"]}}
+    cfg = cdr_engine.config(failed_dir, cdre, ["online", "broken"], extra)
+    proc = cdr_engine.start(tmp_path_factory.mktemp("exporters"), cfg, "exp")
     try:
-        assert (
-            call(proc, "APIerSv1.LoadTariffPlanFromFolder", {"FolderPath": str(TUTORIAL)}) == "OK"
-        )
-        time.sleep(0.6)  # the *asap plans top up 1001..1003
-        for origin_id, account, dest, answer in (
-            ("exp1", "1001", "1002", "2024-01-02T10:00:00Z"),
-            ("exp2", "1002", "1001", "2024-01-02T11:00:00Z"),
-        ):
-            event = {**CALL, "OriginID": origin_id, "Account": account, "Destination": dest,
-                     "AnswerTime": answer}  # fmt: skip
-            flags = ["*rals", "*store", "*export:false"]
-            assert call(proc, "CDRsV1.ProcessEvent", {"Flags": flags, "Tenant": T,
-                                                      "Event": event}) == "OK"  # fmt: skip
         yield proc
     finally:
         assert proc.stop() == 0, proc.log()
 
 
-def call(proc: EngineProcess, method: str, params: Any) -> Any:
-    return rpc(proc.ports["rpc_json"], method, params, timeout=30)
+call = cdr_engine.call
 
 
 def error(proc: EngineProcess, method: str, params: Any) -> str:

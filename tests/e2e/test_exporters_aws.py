@@ -12,27 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import cdr_engine
 import pytest
+from cdr_engine import CALL, MAP_FIELDS, T
 from moto.server import ThreadedMotoServer
 
-from tollgate.testing.client import rpc
 from tollgate.testing.engine import EngineProcess, free_port
 
-T = "cgrates.org"
-TUTORIAL = (
-    Path(__file__).parents[3] / "shared" / "spec" / "cgrates-v0.10" / "tariffplans" / "tutorial"
-)
-MAP_FIELDS = [
-    {"path": "*exp.Account", "type": "*composed", "value": "~*req.Account"},
-    {"path": "*exp.RunID", "type": "*composed", "value": "~*req.RunID"},
-    {"path": "*exp.Cost", "type": "*composed", "value": "~*req.Cost", "rounding_decimals": 4},
-]
-CALL = {
-    "OriginHost": "10.0.0.9",
-    "RequestType": "*postpaid",
-    "SetupTime": "2024-01-02T09:59:55Z",
-    "Usage": "2m10s",
-}
 AUTH = {"aws_region": "eu-west-2", "aws_key": "testkey", "aws_secret": "testsecret"}
 
 
@@ -98,46 +84,24 @@ def engine(
     aws.client("s3").create_bucket(
         Bucket="tg-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
     )
-    config = {
-        "general": {"default_timezone": "UTC", "failed_posts_dir": str(failed_dir)},
-        "schedulers": {"enabled": True},
-        "apiers": {"enabled": True, "scheduler_conns": ["*internal"]},
-        "rals": {"enabled": True},
-        "attributes": {"enabled": True},
-        "chargers": {"enabled": True, "attributes_conns": ["*internal"]},
-        "cdrs": {"enabled": True, "chargers_conns": ["*internal"], "rals_conns": ["*internal"],
-                 "online_cdr_exports": ["later"]},
-        "cdre": {
-            "sqs": {"export_format": "*sqs_json_map", "export_path": aws.url("tg-cdrs"),
-                    "synchronous": True, "fields": MAP_FIELDS},
-            "s3": {"export_format": "*s3_json_map", "export_path": aws.url("tg-bucket"),
-                   "synchronous": True, "fields": MAP_FIELDS},
-            "later": {"export_format": "*s3_json_map", "export_path": aws.url("tg-later"),
-                      "filters": ["*string:~*req.RunID:*default"], "synchronous": True,
-                      "attempts": 1, "fields": MAP_FIELDS},
-        },
+    cdre = {
+        "sqs": {"export_format": "*sqs_json_map", "export_path": aws.url("tg-cdrs"),
+                "synchronous": True, "fields": MAP_FIELDS},
+        "s3": {"export_format": "*s3_json_map", "export_path": aws.url("tg-bucket"),
+               "synchronous": True, "fields": MAP_FIELDS},
+        "later": {"export_format": "*s3_json_map", "export_path": aws.url("tg-later"),
+                  "filters": ["*string:~*req.RunID:*default"], "synchronous": True,
+                  "attempts": 1, "fields": MAP_FIELDS},
     }  # fmt: skip
-    proc = EngineProcess.prepare(tmp_path_factory.mktemp("aws"), config).start()
+    cfg = cdr_engine.config(failed_dir, cdre, ["later"])
+    proc = cdr_engine.start(tmp_path_factory.mktemp("aws"), cfg, "aws")
     try:
-        assert (
-            call(proc, "APIerSv1.LoadTariffPlanFromFolder", {"FolderPath": str(TUTORIAL)}) == "OK"
-        )
-        for origin_id, account, dest, answer in (
-            ("aws1", "1001", "1002", "2024-01-02T10:00:00Z"),
-            ("aws2", "1002", "1001", "2024-01-02T11:00:00Z"),
-        ):
-            event = {**CALL, "OriginID": origin_id, "Account": account, "Destination": dest,
-                     "AnswerTime": answer}  # fmt: skip
-            flags = ["*rals", "*store", "*export:false"]
-            assert call(proc, "CDRsV1.ProcessEvent", {"Flags": flags, "Tenant": T,
-                                                      "Event": event}) == "OK"  # fmt: skip
         yield proc
     finally:
         assert proc.stop() == 0, proc.log()
 
 
-def call(proc: EngineProcess, method: str, params: Any) -> Any:
-    return rpc(proc.ports["rpc_json"], method, params, timeout=30)
+call = cdr_engine.call
 
 
 FILTER = {"OriginIDs": ["aws1", "aws2"], "RunIDs": ["*default"], "OrderBy": "OrderID"}
