@@ -21,21 +21,17 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from profile_getcost import tutorial_costs
 from tollgate.core.api import Api, CallContext, rpc_method
 from tollgate.engine.api import CoreSv1
-from tollgate.rating import APIerSv1Costs, RatingService, convert_tariff_plan
 from tollgate.rating.args import AttrGetCost
 from tollgate.rpc.codec import decode_message
 from tollgate.rpc.dispatch import Dispatcher
 from tollgate.rpc.router import Router
-from tollgate.tariffplans import read_folder
-
-TUTORIAL = Path(__file__).resolve().parents[1] / "data" / "tariffplans" / "tutorial"
 
 
 class _Engine:
@@ -82,19 +78,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
 
-    p = read_folder(TUTORIAL)
-    conv = convert_tariff_plan(
-        p.destinations,
-        p.timings,
-        p.rates,
-        p.destination_rates,
-        p.rating_plans,
-        p.rating_profiles,
-        timezone="UTC",
-    )
-    svc = RatingService()
-    svc.data.replace(conv.destinations, conv.rating_plans, conv.rating_profiles)
-    costs = APIerSv1Costs(svc)
+    costs = tutorial_costs()
     rnd = random.Random(7)
     params = []
     for usage in rnd.sample(range(1, 7201), 500):

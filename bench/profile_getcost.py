@@ -22,12 +22,8 @@ from tollgate.tariffplans import read_folder
 TUTORIAL = Path(__file__).resolve().parents[1] / "data" / "tariffplans" / "tutorial"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--top", type=int, default=18)
-    parser.add_argument("--sort", default="tottime")
-    parser.add_argument("--rounds", type=int, default=5, help="timed passes; the best counts")
-    args = parser.parse_args()
+def tutorial_costs() -> APIerSv1Costs:
+    """APIerSv1's cost methods over the tutorial plan, in process (UTC timings)."""
     p = read_folder(TUTORIAL)
     conv = convert_tariff_plan(
         p.destinations,
@@ -40,7 +36,16 @@ def main() -> None:
     )
     svc = RatingService()
     svc.data.replace(conv.destinations, conv.rating_plans, conv.rating_profiles)
-    api = APIerSv1Costs(svc)
+    return APIerSv1Costs(svc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--top", type=int, default=18)
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--rounds", type=int, default=5, help="timed passes; the best counts")
+    args = parser.parse_args()
+    api = tutorial_costs()
     rnd = random.Random(7)
     calls = [
         AttrGetCost(
