@@ -598,31 +598,6 @@ class SessionSv1Sessions(Api):
         ok = await self.service.control.force_disconnect([s.cgrid for s, _ in runs])
         return _OK if ok else "PARTIALLY_EXECUTED"
 
-    # -- the client side ---------------------------------------------------------------------
-
-    def _client_side(self, method: str, ctx: CallContext) -> TollgateError:
-        """``DisconnectSession`` and ``GetActiveSessionIDs`` are what SessionS calls on
-        its clients (the agents' ``V1DisconnectSession``/``V1GetActiveSessionIDs``, a
-        switch on BiJSON); v0.10's engine has no handler for them on any port, so a call
-        gets its RPC library's unknown-method answer, which these give word for word."""
-        if not self.service.enabled:
-            return not_served(self.namespace, method)
-        library = "birpc" if client_id(ctx) else "rpc"
-        return TollgateError(f"{library}: can't find method {self.namespace}.{method}")
-
-    @rpc_method("DisconnectSession")
-    def disconnect_session(self, args: Any, ctx: CallContext) -> str:
-        """A client-side method (SessionS asks a switch to hang up with it): answered as
-        v0.10 answers it, ``rpc: can't find method`` (``birpc:`` on BiJSON)."""
-        raise self._client_side("DisconnectSession", ctx)
-
-    @rpc_method("GetActiveSessionIDs")
-    def get_active_session_ids(self, args: Any, ctx: CallContext) -> list[Any]:
-        """A client-side method (channel sync asks the switches for their calls with
-        it): answered as v0.10 answers it, ``rpc: can't find method`` (``birpc:`` on
-        BiJSON)."""
-        raise self._client_side("GetActiveSessionIDs", ctx)
-
     @rpc_method("SyncSessions")
     async def sync_sessions(self, args: Any, ctx: CallContext) -> str:
         """Ask every BiJSON client for its sessions now and end the ones none reports."""

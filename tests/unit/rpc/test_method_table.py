@@ -23,6 +23,11 @@ EXTRAS = {
 }
 
 
+# in v0.10's list because SessionS calls them on its clients (agents, switches over BiJSON);
+# v0.10's engine serves neither, so both get the router's unknown-method answer here too
+CLIENT_SIDE = {"SessionSv1.DisconnectSession", "SessionSv1.GetActiveSessionIDs"}
+
+
 def _lines(path: Path) -> set[str]:
     return {
         line.strip()
@@ -39,7 +44,9 @@ def _served() -> set[str]:
 
 def test_every_v010_method_is_served_or_listed_as_not_yet() -> None:
     spec, served, not_yet = _lines(SPEC), _served(), _lines(NOT_YET)
-    assert spec - served - not_yet == set(), "methods neither served nor listed as not yet"
+    missing = spec - served - not_yet - CLIENT_SIDE
+    assert missing == set(), "methods neither served nor listed as not yet"
+    assert CLIENT_SIDE & served == set()
 
 
 def test_the_not_yet_list_only_shrinks() -> None:

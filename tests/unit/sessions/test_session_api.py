@@ -140,22 +140,3 @@ async def test_cost_errors_come_back_as_rals_gives_them() -> None:
         await process(sessions, "*cost", Usage="1s", Account="nobody")
 
 
-class BiJsonCaller:
-    conn_id = "peer-1"
-
-
-@pytest.mark.parametrize("method", ["DisconnectSession", "GetActiveSessionIDs"])
-async def test_client_side_methods_answer_as_v0_10_does(method: str) -> None:
-    sessions = api(Peers("10"))
-    handler = getattr(sessions, "disconnect_session" if method[0] == "D" else
-                      "get_active_session_ids")  # fmt: skip
-    with pytest.raises(TollgateError) as info:
-        handler({}, CallContext(transport="*json"))
-    assert str(info.value) == f"rpc: can't find method SessionSv1.{method}"
-    with pytest.raises(TollgateError) as info:
-        handler({}, CallContext(transport="*bijson", conn=BiJsonCaller()))
-    assert str(info.value) == f"birpc: can't find method SessionSv1.{method}"
-    off = SessionSv1Sessions(service(Peers("10"), config(enabled=False)))
-    with pytest.raises(TollgateError) as info:
-        getattr(off, handler.__name__)({}, CallContext())
-    assert str(info.value) == f"rpc: can't find service SessionSv1.{method}"
