@@ -17,3 +17,9 @@ def engine(tmp_path: Path) -> Iterator[EngineProcess]:
     finally:
         status = proc.stop()
         assert status == 0, proc.log()
+
+
+@pytest.fixture(scope="module")
+def failed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A module's ``general.failed_posts_dir`` (the exporter tests)."""
+    return tmp_path_factory.mktemp("failed_posts")

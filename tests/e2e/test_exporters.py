@@ -116,11 +116,6 @@ def server() -> Iterator[PostServer]:
 
 
 @pytest.fixture(scope="module")
-def failed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("failed_posts")
-
-
-@pytest.fixture(scope="module")
 def engine(
     tmp_path_factory: pytest.TempPathFactory, server: PostServer, failed_dir: Path
 ) -> Iterator[EngineProcess]:

@@ -24,11 +24,6 @@ from tollgate.testing.rabbitmq import RabbitMQ
 
 
 @pytest.fixture(scope="module")
-def failed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("failed_posts")
-
-
-@pytest.fixture(scope="module")
 def engine(
     tmp_path_factory: pytest.TempPathFactory, rabbitmq_server: RabbitMQ, failed_dir: Path
 ) -> Iterator[EngineProcess]:

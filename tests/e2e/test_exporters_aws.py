@@ -73,11 +73,6 @@ def aws() -> Iterator[AWS]:
 
 
 @pytest.fixture(scope="module")
-def failed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("failed_posts")
-
-
-@pytest.fixture(scope="module")
 def engine(
     tmp_path_factory: pytest.TempPathFactory, aws: AWS, failed_dir: Path
 ) -> Iterator[EngineProcess]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from one_rate_plan import write_plan
 
 from tollgate.testing.client import RpcConnection, rpc
 from tollgate.testing.engine import EngineProcess
@@ -34,18 +35,6 @@ CLIENTS = 8
 ACKED_BEFORE_KILL = 300
 START = Decimal(100000)
 COST = Decimal("0.6")  # one minute of RT_SEC
-
-PLAN = {
-    "Destinations.csv": "#Id,Prefix\nNAT,0723\n",
-    "Timings.csv": "#Tag,Years,Months,MonthDays,WeekDays,Time\n",
-    "Rates.csv": "#Id,ConnectFee,Rate,RateUnit,RateIncrement,GroupIntervalStart\n"
-    "RT_SEC,0,0.6,60s,1s,0s\n",
-    "DestinationRates.csv": "#Id,DestinationId,RatesTag,RoundingMethod,RoundingDecimals,"
-    "MaxCost,MaxCostStrategy\nDR_NAT,NAT,RT_SEC,*middle,4,0,\n",
-    "RatingPlans.csv": "#Id,DestinationRatesId,TimingTag,Weight\nRP_STD,DR_NAT,*any,10\n",
-    "RatingProfiles.csv": "#Tenant,Category,Subject,ActivationTime,RatingPlanId,"
-    "RatesFallbackSubject\ncgrates.org,call,*any,2014-01-01T00:00:00Z,RP_STD,\n",
-}
 
 
 @dataclass
@@ -184,10 +173,7 @@ def _restarted(engine: EngineProcess) -> int:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Any:
-    plan = tmp_path / "plan"
-    plan.mkdir()
-    for name, text in PLAN.items():
-        (plan / name).write_text(text)
+    plan = write_plan(tmp_path / "plan")
     extra = {"data_db": {"internal_snapshot_records": 100}}
     with EngineProcess.prepare(tmp_path / "engine", extra) as proc:
         proc.start()

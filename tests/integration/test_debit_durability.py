@@ -13,6 +13,8 @@ import threading
 from decimal import Decimal
 from pathlib import Path
 
+from one_rate_plan import write_plan
+
 from tollgate.testing.client import RpcError, rpc
 from tollgate.testing.engine import EngineProcess
 
@@ -22,17 +24,6 @@ ACKED_BEFORE_KILL = 150
 COST = Decimal("0.6")
 START_VALUE = Decimal(10000)
 
-PLAN = {
-    "Destinations.csv": "#Id,Prefix\nNAT,0723\n",
-    "Timings.csv": "#Tag,Years,Months,MonthDays,WeekDays,Time\n",
-    "Rates.csv": "#Id,ConnectFee,Rate,RateUnit,RateIncrement,GroupIntervalStart\n"
-    "RT_SEC,0,0.6,60s,1s,0s\n",
-    "DestinationRates.csv": "#Id,DestinationId,RatesTag,RoundingMethod,RoundingDecimals,"
-    "MaxCost,MaxCostStrategy\nDR_NAT,NAT,RT_SEC,*middle,4,0,\n",
-    "RatingPlans.csv": "#Id,DestinationRatesId,TimingTag,Weight\nRP_STD,DR_NAT,*any,10\n",
-    "RatingProfiles.csv": "#Tenant,Category,Subject,ActivationTime,RatingPlanId,"
-    "RatesFallbackSubject\ncgrates.org,call,*any,2014-01-01T00:00:00Z,RP_STD,\n",
-}
 
 DEBIT = {
     "Category": "call",
@@ -51,10 +42,7 @@ def _money(port: int) -> Decimal:
 
 
 def test_acknowledged_debits_survive_sigkill(tmp_path: Path) -> None:
-    plan = tmp_path / "plan"
-    plan.mkdir()
-    for name, text in PLAN.items():
-        (plan / name).write_text(text)
+    plan = write_plan(tmp_path / "plan")
     engine = EngineProcess.prepare(tmp_path / "engine")
     with engine:
         engine.start()

@@ -295,16 +295,16 @@ class APIerSv2Exports(Api):
         """ExportCDRs with the older argument and reply names (ExportDirectory, CdrFormat,
         ExportedFilePath, FirstOrderId...)."""
         fields = msgspec.structs.asdict(args)
+        export_id, old_id = fields.pop("ExportID"), fields.pop("ExportId")
+        export_dir, old_dir = fields.pop("ExportDirectory"), fields.pop("ExportDir")
         overrides = {
             "ExportTemplate": fields.pop("ExportTemplate"),
             "ExportFormat": fields.pop("CdrFormat"),
             "FieldSeparator": fields.pop("FieldSeparator"),
-            "ExportID": fields.pop("ExportID") or fields.pop("ExportId"),
-            "ExportPath": fields.pop("ExportDirectory") or fields.pop("ExportDir"),
+            "ExportID": export_id or old_id,
+            "ExportPath": export_dir or old_dir,
             "ExportFileName": fields.pop("ExportFileName"),
         }
-        fields.pop("ExportId", None)
-        fields.pop("ExportDir", None)
         v1_args = msgspec.convert(
             {**fields, "ExportArgs": {k: v for k, v in overrides.items() if v}},
             ArgExportCDRs,

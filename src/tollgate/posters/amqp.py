@@ -79,11 +79,14 @@ class AMQPPoster:
 
     def __init__(self) -> None:
         self._links: dict[AMQPTarget, _Link] = {}
+        self._targets: dict[str, AMQPTarget] = {}  # path -> parsed, once per path
         self._lock = asyncio.Lock()
 
     async def publish(self, path: str, body: bytes, *, content_type: str) -> None:
         """One message to the target ``path`` names; TollgateError when it cannot."""
-        target = AMQPTarget.parse(path)
+        target = self._targets.get(path)
+        if target is None:
+            target = self._targets[path] = AMQPTarget.parse(path)
         try:
             link = await self._link(target)
             await link.exchange.publish(

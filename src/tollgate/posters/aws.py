@@ -89,7 +89,14 @@ class AWSPoster:
     def __init__(self) -> None:
         self._clients: dict[tuple[str, AWSTarget], Any] = {}
         self._queue_urls: dict[AWSTarget, str] = {}
+        self._targets: dict[str, AWSTarget] = {}  # path -> parsed, once per path
         self._lock = threading.Lock()
+
+    def _target(self, path: str) -> AWSTarget:
+        target = self._targets.get(path)
+        if target is None:
+            target = self._targets[path] = AWSTarget.parse(path)
+        return target
 
     def _client(self, service: str, target: AWSTarget) -> Any:
         with self._lock:
@@ -100,8 +107,7 @@ class AWSPoster:
 
     async def send_sqs(self, path: str, body: bytes) -> None:
         """One message to the queue ``path`` names; TollgateError when it cannot."""
-        target = AWSTarget.parse(path)
-        await asyncio.to_thread(self._send_sqs, target, body)
+        await asyncio.to_thread(self._send_sqs, self._target(path), body)
 
     def _send_sqs(self, target: AWSTarget, body: bytes) -> None:
         client = self._client("sqs", target)
@@ -120,8 +126,7 @@ class AWSPoster:
 
     async def put_s3(self, path: str, body: bytes, key: str) -> None:
         """One object ``key`` in the bucket ``path`` names; TollgateError when it cannot."""
-        target = AWSTarget.parse(path)
-        await asyncio.to_thread(self._put_s3, target, body, key)
+        await asyncio.to_thread(self._put_s3, self._target(path), body, key)
 
     def _put_s3(self, target: AWSTarget, body: bytes, key: str) -> None:
         client = self._client("s3", target)

@@ -138,5 +138,3 @@ async def test_cost_errors_come_back_as_rals_gives_them() -> None:
     sessions = api(Peers("10"))
     with pytest.raises(TollgateError, match=r"^ACCOUNT_NOT_FOUND$"):
         await process(sessions, "*cost", Usage="1s", Account="nobody")
-
-

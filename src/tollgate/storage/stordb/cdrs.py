@@ -369,6 +369,8 @@ class _InsertGroup:
 class CDRStore(abc.ABC):
     """The CDR and session-cost methods of a SQL StorDB."""
 
+    _cdr_group: _InsertGroup | None = None  # made on the first insert, in the store's loop
+
     @abc.abstractmethod
     def transaction(self, what: str) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection in a transaction (SQLStorDB provides it)."""
@@ -401,9 +403,9 @@ class CDRStore(abc.ABC):
     async def _insert_grouped(self, values: dict[str, Any]) -> None:
         # group commit: one transaction (one round trip to the driver's thread or server)
         # for every insert queued meanwhile, instead of one per CDR
-        group = self.__dict__.get("_cdr_group")
+        group = self._cdr_group
         if group is None:
-            group = self.__dict__["_cdr_group"] = _InsertGroup()
+            group = self._cdr_group = _InsertGroup()
         done = asyncio.get_running_loop().create_future()
         group.queue.append((values, done))
         async with group.lock:

@@ -10,6 +10,7 @@ stamped so first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -105,12 +106,11 @@ async def upgrade_schema(db: SQLStorDB) -> SchemaState:
     return await _run(db, _upgrade, "upgrade the schema")
 
 
-async def _run(db: SQLStorDB, work: object, what: str) -> SchemaState:
+async def _run(db: SQLStorDB, work: Callable[[Connection], SchemaState], what: str) -> SchemaState:
     engine = db.create_engine()
     try:
         async with engine.begin() as conn:
-            state: SchemaState = await conn.run_sync(work)  # type: ignore[arg-type]
-            return state
+            return await conn.run_sync(work)
     except SQLAlchemyError as exc:
         raise StorageError(f"StorDB {db.name}: {what}: {exc}") from exc
     finally:
